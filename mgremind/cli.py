@@ -1,0 +1,129 @@
+"""The command line (SPEC §3): parses arguments, reads the clock and the config, prints.
+
+No domain logic here. Exit status: 0 success, 1 runtime failure, 2 bad usage or bad
+configuration. Nothing here may import apprise or APScheduler: `check`, `plan` and
+`next` must start as fast as a bare interpreter, give or take.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from mgremind import __version__
+from mgremind.config import Config, ConfigError, ConfigNotFound, find_config, load_config
+from mgremind.plan import plan_days, upcoming
+from mgremind.render import check_summary, plan_json, plan_table, upcoming_json, upcoming_table
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'"{text}" is not a date (YYYY-MM-DD)') from None
+
+
+def _count(limit: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'"{text}" is not a whole number') from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {limit}, not {value}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # -c works before or after the command: both spellings are common in service files.
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="configuration file (default: $MGREMIND_CONFIG, "
+        "$CONFIGURATION_DIRECTORY/config.toml, ~/.config/mgremind/config.toml, "
+        "/etc/mgremind/config.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="mgremind",
+        parents=[config_option],
+        description="Reminders for a magnesium dosing plan written in one TOML file.",
+    )
+    parser.add_argument("--version", action="version", version=f"mgremind {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser("check", parents=[config_option], help="validate the configuration and summarise the plan")
+
+    plan = commands.add_parser("plan", parents=[config_option], help="the reminders of N days from a date")
+    plan.add_argument("--from", dest="start", type=_date, metavar="DATE", help="first day (default: today)")
+    plan.add_argument("--days", type=_count(3660), default=1, metavar="N", help="number of days (default 1)")
+    plan.add_argument("--json", action="store_true", help="print JSON (SPEC §3) instead of a table")
+
+    upcoming = commands.add_parser("next", parents=[config_option], help="the next N reminders from now")
+    upcoming.add_argument("--count", type=_count(1000), default=5, metavar="N", help="how many (default 5)")
+    upcoming.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = _load(getattr(args, "config", None))
+    except ConfigNotFound as missing:
+        tried = "\n".join(f"  {path}" for path in missing.tried)
+        print(
+            f"mgremind: no configuration found; tried:\n{tried}\nGive one with -c FILE (see config.example.toml).",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    except ConfigError as error:
+        print("\n".join(error.lines()), file=sys.stderr)
+        print(
+            f"mgremind: {len(error.problems)} error{'s' if len(error.problems) != 1 else ''} in {error.source}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    now = dt.datetime.now(config.zone)
+    handler = {"check": _check, "plan": _plan, "next": _next}[args.command]
+    try:
+        return handler(config, args, now)
+    except BrokenPipeError:  # `mgremind plan --days 365 | head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _load(explicit: str | None) -> Config:
+    return load_config(find_config(explicit, os.environ))
+
+
+def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    print(check_summary(config, plan_days(config, now.date(), 7)), end="")
+    return EXIT_OK
+
+
+def _plan(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    days = plan_days(config, args.start or now.date(), args.days)
+    if args.json:
+        print(json.dumps(plan_json(config, days), indent=2, ensure_ascii=False))
+    else:
+        print(plan_table(config, days), end="")
+    return EXIT_OK
+
+
+def _next(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    reminders = upcoming(config, now, args.count)
+    if args.json:
+        print(json.dumps(upcoming_json(config, reminders), indent=2, ensure_ascii=False))
+    else:
+        print(upcoming_table(config, reminders), end="")
+    return EXIT_OK

@@ -1,0 +1,459 @@
+"""The day planner: configuration + date → the day's reminders (SPEC §2).
+
+Pure: no clock, no I/O. Amounts are kept in whole micrograms while planning so that
+sums and comparisons with the target are exact (0.1 + 0.2 must not pass a limit).
+Instants are kept in UTC while planning: Python compares and subtracts aware datetimes
+of one zone by their wall clocks, which is wrong across a DST change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from mgremind import reference
+
+if TYPE_CHECKING:
+    from mgremind.config import Config, Meal, Problem, Supplement
+
+UTC = dt.timezone.utc
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_UNLIMITED = 10**18
+
+
+@dataclass(frozen=True)
+class Item:
+    """An amount of one supplement in one reminder."""
+
+    supplement: Supplement
+    units: float
+    mg: float | None  # elemental mg for magnesium and calcium; label mg for others when known
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: str  # DATE/MEAL or DATE/MEAL+delay: stable, the daemon keys its state on it
+    at: dt.datetime  # aware, in the configured zone
+    meal: str
+    delayed: bool
+    items: tuple[Item, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def magnesium_mg(self) -> float:
+        return _total_mg(self.items, "magnesium")
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    date: dt.date
+    magnesium_target_mg: float
+    target_note: str  # why the target is what it is, when titration sets it ("" otherwise)
+    magnesium_mg: float
+    calcium_mg: float
+    reminders: tuple[Reminder, ...]
+    warnings: tuple[str, ...]
+
+
+def _total_mg(items: tuple[Item, ...], nutrient: str) -> float:
+    return _mg(sum(_ug(item.mg or 0) for item in items if item.supplement.nutrient == nutrient))
+
+
+def _ug(mg: float) -> int:
+    return round(mg * 1000)
+
+
+def _mg(ug: int) -> float:
+    return round(ug / 1000, 3)
+
+
+def _units(value: float) -> float:
+    return round(value, 6)
+
+
+# ---------------------------------------------------------------------------- time
+
+
+def wall_clock_instant(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """The UTC instant of a wall-clock time in `zone` on `day`.
+
+    A time that occurs twice (clocks fall back) is its first occurrence; a time that does
+    not exist (clocks spring forward) is the first instant after the gap.
+    """
+    local = dt.datetime.combine(day, time, tzinfo=zone)  # fold=0: the earlier offset
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return instant
+    # In a gap: fold=1 reads the wall time with the offset after the change (an instant
+    # before the gap), fold=0 with the offset before it (an instant after). Transitions
+    # fall on whole seconds: search them for the first instant past the wall time.
+    wall = local.replace(tzinfo=None)
+    low = int(local.replace(fold=1).astimezone(UTC).timestamp())
+    high = int(instant.timestamp())
+    while low < high:
+        middle = (low + high) // 2
+        if dt.datetime.fromtimestamp(middle, zone).replace(tzinfo=None) > wall:
+            high = middle
+        else:
+            low = middle + 1
+    return dt.datetime.fromtimestamp(high, UTC)
+
+
+# ---------------------------------------------------------------------------- target
+
+
+def day_target(config: Config, day: dt.date) -> tuple[float, str]:
+    """The day's magnesium target T in mg, and why when titration sets it (SPEC §2.2)."""
+    daily = config.magnesium.daily_mg or 0.0
+    ramp = config.titration
+    if ramp is None:
+        return daily, ""
+    if day < ramp.start:
+        return 0.0, f"titration starts on {ramp.start.isoformat()}: no magnesium before"
+    level = ramp.start_mg + ramp.step_mg * ((day - ramp.start).days // ramp.every_days)
+    if level >= daily:
+        return daily, ""
+    return level, (
+        f"titration: {level:g} mg, +{ramp.step_mg:g} mg every {ramp.every_days} "
+        f"day{'s' if ramp.every_days != 1 else ''} up to {daily:g} mg"
+    )
+
+
+# ---------------------------------------------------------------------------- slots
+
+
+@dataclass
+class _Amount:
+    units: float = 0.0
+    ug: int = 0
+
+
+@dataclass
+class _Slot:
+    meal: Meal
+    at: dt.datetime  # UTC
+    delayed: bool
+    takes_magnesium: bool  # the splitting and slow-release magnesium may go here
+    order: int
+    magnesium_ug: int = 0
+    amounts: dict[int, _Amount] = field(default_factory=dict)  # by supplement index
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, index: int, supplement: Supplement, units: float, ug: int) -> None:
+        amount = self.amounts.setdefault(index, _Amount())
+        amount.units += units
+        amount.ug += ug
+        if supplement.is_magnesium:
+            self.magnesium_ug += ug
+
+
+def meals_on(config: Config, weekday: int) -> list[Meal]:
+    """The meals of a weekday in time order (config order breaks ties)."""
+    return sorted((meal for meal in config.meals if weekday in meal.days), key=lambda meal: meal.time)
+
+
+def _phytate_reason(meal: Meal) -> str:
+    return ", ".join(meal.phytate_foods) if meal.phytate_foods else "phytate-rich"
+
+
+@dataclass
+class _Slots:
+    meal_slots: dict[str, _Slot]
+    delayed_slots: dict[str, _Slot]
+    warnings: list[str]
+
+    def all(self) -> list[_Slot]:
+        return sorted([*self.meal_slots.values(), *self.delayed_slots.values()], key=lambda s: (s.at, s.order))
+
+    def for_magnesium(self) -> list[_Slot]:
+        return [slot for slot in self.all() if slot.takes_magnesium]
+
+
+def _build_slots(config: Config, meals: list[Meal], day: dt.date, zone: ZoneInfo) -> _Slots:
+    """SPEC §2.3: a slot per meal; phytate-rich meals' magnesium is dropped or delayed."""
+    settings = config.magnesium
+    delay = settings.phytate == "delay"
+    warnings = []
+    if not delay and meals and all(meal.phytate_rich for meal in meals):
+        delay = True
+        warnings.append(
+            f"every meal today is phytate-rich: magnesium is taken "
+            f"{format_duration(settings.phytate_gap)} after them instead"
+        )
+    slots = _Slots({}, {}, warnings)
+    for order, meal in enumerate(meals):
+        at = wall_clock_instant(day, meal.time, zone)
+        slots.meal_slots[meal.name] = _Slot(meal, at, False, not meal.phytate_rich, 2 * order)
+        if meal.phytate_rich:
+            # Under "move" this slot only takes fixed magnesium of this meal (SPEC §2.4).
+            slots.delayed_slots[meal.name] = _Slot(meal, at + settings.phytate_gap, True, delay, 2 * order + 1)
+    return slots
+
+
+def _place_slow(
+    slots: list[_Slot], dose_ug: int, doses: int, gap: dt.timedelta, room_ug: int
+) -> tuple[list[_Slot], bool]:
+    """SPEC §2.5: greedy in time order, each dose `gap` after the last, while the target allows.
+
+    Returns the slots chosen and whether the target (not the spacing) stopped the placement.
+    """
+    chosen: list[_Slot] = []
+    for slot in slots:
+        if len(chosen) == doses:
+            break
+        if chosen and slot.at - chosen[-1].at < gap:
+            continue
+        if dose_ug > room_ug:
+            return chosen, True
+        chosen.append(slot)
+        room_ug -= dose_ug
+    return chosen, False
+
+
+# ---------------------------------------------------------------------------- the day
+
+
+def plan_day(config: Config, day: dt.date) -> DayPlan:
+    """The reminders of one day (SPEC §2)."""
+    target, note = day_target(config, day)
+    return _plan(config, day, meals_on(config, day.weekday()), target_mg=target, target_note=note, zone=config.zone)
+
+
+def plan_days(config: Config, start: dt.date, count: int) -> list[DayPlan]:
+    return [plan_day(config, start + dt.timedelta(days=offset)) for offset in range(count)]
+
+
+def _plan(
+    config: Config, day: dt.date, meals: list[Meal], *, target_mg: float, target_note: str, zone: ZoneInfo
+) -> DayPlan:
+    settings = config.magnesium
+    slots = _build_slots(config, meals, day, zone)
+    warnings = slots.warnings
+    target_ug = _ug(target_mg)
+    room_ug = target_ug
+    supplements = list(enumerate(config.supplements))
+
+    # 4. Fixed doses. Magnesium among them counts toward T, placed in time order while it fits.
+    fixed_magnesium: list[tuple[_Slot, int, Supplement, float, int]] = []
+    for index, supplement in supplements:
+        if not supplement.is_fixed or supplement.units is None:
+            continue
+        for meal in meals:
+            if meal.name not in supplement.with_meals:
+                continue
+            ug = _ug(supplement.units * supplement.mg_per_unit) if supplement.mg_per_unit else 0
+            if supplement.is_magnesium:
+                slot = slots.delayed_slots[meal.name] if meal.phytate_rich else slots.meal_slots[meal.name]
+                fixed_magnesium.append((slot, index, supplement, supplement.units, ug))
+            else:
+                slots.meal_slots[meal.name].add(index, supplement, supplement.units, ug)
+    for slot, index, supplement, units, ug in sorted(fixed_magnesium, key=lambda entry: (entry[0].at, entry[0].order)):
+        if ug <= room_ug:
+            slot.add(index, supplement, units, ug)
+            room_ug -= ug
+        elif target_ug > 0:
+            warnings.append(
+                f"{supplement.name} with {slot.meal.name} left out: its {_mg(ug):g} mg would pass "
+                f"today's target of {target_mg:g} mg"
+            )
+
+    # 5. Slow release.
+    magnesium_slots = slots.for_magnesium()
+    for index, supplement in supplements:
+        if not supplement.is_slow_magnesium or supplement.mg_per_unit is None:
+            continue
+        dose_ug = _ug(supplement.units_per_dose * supplement.mg_per_unit)
+        chosen, by_target = _place_slow(
+            magnesium_slots, dose_ug, supplement.doses_per_day, settings.slow_release_gap, room_ug
+        )
+        for slot in chosen:
+            slot.add(index, supplement, supplement.units_per_dose, dose_ug)
+            room_ug -= dose_ug
+        if len(chosen) < supplement.doses_per_day and not by_target and target_ug > 0:
+            warnings.append(
+                f"only {len(chosen)} of {supplement.doses_per_day} doses of {supplement.name} fit "
+                f"{format_duration(settings.slow_release_gap)} apart today"
+            )
+
+    max_ug = _ug(settings.max_dose_mg)
+    for slot in slots.all():
+        if slot.magnesium_ug > max_ug:
+            warnings.append(
+                f"{_slot_label(slot, zone)} carries {_mg(slot.magnesium_ug):g} mg of fixed and "
+                f"slow-release magnesium, more than max_dose_mg {settings.max_dose_mg:g} mg"
+            )
+
+    # 6. Small doses: each step to the slot with the least magnesium so far (ties: earlier).
+    splitting = config.splitting_supplement
+    if splitting is not None and splitting.mg_per_unit is not None and room_ug > 0:
+        index = _index_of(config, splitting)
+        step_ug = _ug(splitting.step * splitting.mg_per_unit)
+        steps = room_ug // step_ug if step_ug > 0 else 0
+        for placed in range(steps):
+            best: _Slot | None = None
+            for slot in magnesium_slots:
+                if slot.magnesium_ug + step_ug <= max_ug and (best is None or slot.magnesium_ug < best.magnesium_ug):
+                    best = slot
+            if best is None:
+                planned = target_ug - room_ug + placed * step_ug
+                where = (
+                    f"without passing max_dose_mg {settings.max_dose_mg:g} mg per reminder"
+                    if magnesium_slots
+                    else "because no meal today can take magnesium"
+                )
+                warnings.append(f"target not reached {where}: {_mg(planned):g} mg planned of {target_mg:g} mg")
+                break
+            best.add(index, splitting, splitting.step, step_ug)
+
+    # 7. Calcium paired with each magnesium dose, nearest in its steps (ties: the lower).
+    calcium = config.paired_calcium
+    if calcium is not None and calcium.mg_per_unit is not None:
+        index = _index_of(config, calcium)
+        step_ug = _ug(calcium.step * calcium.mg_per_unit)
+        ratio_milli = round(settings.calcium_ratio * 1000)
+        for slot in slots.all():
+            if slot.magnesium_ug <= 0 or step_ug <= 0:
+                continue
+            wanted_milli = ratio_milli * slot.magnesium_ug  # calcium ug × 1000
+            steps = wanted_milli // (1000 * step_ug)
+            if 2 * wanted_milli > (2 * steps + 1) * 1000 * step_ug:
+                steps += 1
+            if steps:
+                slot.add(index, calcium, steps * calcium.step, steps * step_ug)
+
+    reminders = tuple(_reminder(config, day, slot, zone) for slot in slots.all() if slot.amounts)
+    reminders = tuple(sorted(reminders, key=lambda reminder: reminder.at))
+    magnesium_mg = _mg(sum(slot.magnesium_ug for slot in slots.all()))
+    calcium_mg = sum((_total_mg(reminder.items, "calcium") for reminder in reminders), 0.0)
+    if magnesium_mg > reference.SUPPLEMENTAL_MAGNESIUM_UL_MG:
+        warnings.append(
+            f"{magnesium_mg:g} mg of supplemental magnesium is above the adult upper limit of "
+            f"{reference.SUPPLEMENTAL_MAGNESIUM_UL_MG} mg a day ({reference.UL_SOURCE})"
+        )
+    return DayPlan(day, target_mg, target_note, magnesium_mg, round(calcium_mg, 3), reminders, tuple(warnings))
+
+
+def _index_of(config: Config, supplement: Supplement) -> int:
+    return next(index for index, candidate in enumerate(config.supplements) if candidate is supplement)
+
+
+def _slot_label(slot: _Slot, zone: ZoneInfo) -> str:
+    time = slot.at.astimezone(zone).strftime("%H:%M")
+    return f"{slot.meal.name} {time}" + (" (delayed)" if slot.delayed else "")
+
+
+def _reminder(config: Config, day: dt.date, slot: _Slot, zone: ZoneInfo) -> Reminder:
+    at = slot.at if slot.delayed else slot.at - config.reminders.lead
+    items = []
+    notes = list(slot.notes)
+    for index in sorted(slot.amounts):
+        supplement = config.supplements[index]
+        amount = slot.amounts[index]
+        mg = _mg(amount.ug) if supplement.mg_per_unit is not None else None
+        items.append(Item(supplement, _units(amount.units), mg))
+        if (
+            supplement.is_magnesium
+            and supplement.form is not None
+            and supplement.form.name == "chloride"
+            and supplement.is_liquid
+        ):
+            notes.append(f"{supplement.name}: keep refrigerated")
+    if slot.meal.phytate_rich:
+        reason = _phytate_reason(slot.meal)
+        if slot.delayed:
+            notes.insert(0, f"not with this meal: {reason}")
+        elif slot.magnesium_ug == 0 and any(s.is_magnesium for s in config.supplements):
+            notes.insert(0, f"no magnesium with this meal: {reason}")
+    suffix = "+delay" if slot.delayed else ""
+    return Reminder(
+        f"{day.isoformat()}/{slot.meal.name}{suffix}",
+        at.astimezone(zone),
+        slot.meal.name,
+        slot.delayed,
+        tuple(items),
+        tuple(notes),
+    )
+
+
+# ---------------------------------------------------------------------------- looking ahead
+
+
+def upcoming(config: Config, now: dt.datetime, count: int, horizon_days: int = 400) -> list[Reminder]:
+    """The next `count` reminders at or after `now` (an aware datetime), within the horizon."""
+    today = now.astimezone(config.zone).date()
+    found: list[Reminder] = []
+    # A delayed reminder may fall on the next day, so a day is planned beyond the one that
+    # filled the list, and yesterday's plan is looked at too.
+    days_after_full = 0
+    for offset in range(-1, horizon_days):
+        found.extend(r for r in plan_day(config, today + dt.timedelta(days=offset)).reminders if r.at >= now)
+        if len(found) >= count:
+            days_after_full += 1
+            if days_after_full > 1:
+                break
+    return sorted(found, key=lambda reminder: reminder.at)[:count]
+
+
+# ---------------------------------------------------------------------------- planner checks
+
+
+def plan_problems(config: Config) -> list[Problem]:
+    """Errors only the planner can see: impossible slow-release spacing, no reminder at all."""
+    from mgremind.config import Problem
+
+    problems: list[Problem] = []
+    daily = config.magnesium.daily_mg or 0.0
+    any_reminder = False
+    spacing: dict[tuple[str, str], list[str]] = {}  # (key, what) → weekdays
+    for weekday in range(7):
+        meals = meals_on(config, weekday)
+        # A plain week in UTC: the check is about the meals, not about one day's DST change.
+        day = dt.date(2001, 1, 1) + dt.timedelta(days=weekday)
+        any_reminder = any_reminder or bool(
+            _plan(config, day, meals, target_mg=daily, target_note="", zone=ZoneInfo("UTC")).reminders
+        )
+        slots = _build_slots(config, meals, day, ZoneInfo("UTC")).for_magnesium()
+        for supplement in config.supplements:
+            if not supplement.is_slow_magnesium:
+                continue
+            chosen, _ = _place_slow(slots, 0, supplement.doses_per_day, config.magnesium.slow_release_gap, _UNLIMITED)
+            if len(chosen) < supplement.doses_per_day:
+                offered = (
+                    ", ".join(
+                        f"{slot.meal.name} {slot.at.strftime('%H:%M')}" + (" (delayed)" if slot.delayed else "")
+                        for slot in slots
+                    )
+                    or "none"
+                )
+                what = (
+                    f"cannot hold {supplement.doses_per_day} doses of {supplement.name} "
+                    f"{format_duration(config.magnesium.slow_release_gap)} apart; the slots that can take "
+                    f"magnesium: {offered}"
+                )
+                spacing.setdefault((f"{supplement.key}.doses_per_day", what), []).append(WEEKDAY_NAMES[weekday])
+    for (key, what), weekdays in spacing.items():
+        problems.append(Problem(key, f"on {', '.join(weekdays)} the meals {what}"))
+    if not any_reminder:
+        problems.append(
+            Problem(
+                "",
+                "the plan has no reminder on any day: place a supplement with a meal "
+                '("with"/"units") or give a magnesium supplement and daily_mg',
+            )
+        )
+    return problems
+
+
+def format_duration(duration: dt.timedelta) -> str:
+    """timedelta → "8h", "1h30m", "90s"; the inverse of the config's duration strings."""
+    seconds = int(duration.total_seconds())
+    if seconds == 0:
+        return "0m"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)

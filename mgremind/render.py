@@ -1,0 +1,303 @@
+"""Plans → what people and programs read: tables, JSON (SPEC §3), notification text.
+
+Pure: every function takes the plan and returns text or plain data. Apprise URLs are
+shown only through `redact_url`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mgremind import __version__
+from mgremind.config import WEEKDAYS, Config, Meal, Problem, Supplement
+from mgremind.plan import DayPlan, Item, Reminder, format_duration
+
+# Units written the same in the plural.
+_INVARIANT_UNITS = frozenset({"ml", "mg", "g", "l", "iu", "mcg", "µg", "ug", "tsp", "tbsp"})
+
+
+def number(value: float) -> int | float:
+    """84.0 → 84, 0.5 → 0.5: whole amounts print without a fraction."""
+    return int(value) if float(value).is_integer() else value
+
+
+def amount(units: float, unit: str) -> str:
+    """1 tablet, 2 tablets, 0.5 tablet, 5 ml."""
+    plural = units > 1 and unit.lower() not in _INVARIANT_UNITS and not unit.endswith("s") and unit[-1:].isalpha()
+    return f"{number(units):g} {unit}{'s' if plural else ''}"
+
+
+def item_text(item: Item) -> str:
+    """ "Mag-Tab SR: 1 tablet (84 mg)"."""
+    mg = f" ({number(item.mg):g} mg)" if item.mg is not None else ""
+    return f"{item.supplement.name}: {amount(item.units, item.supplement.unit)}{mg}"
+
+
+def clock(at: dt.datetime) -> str:
+    return at.strftime("%H:%M:%S" if at.second else "%H:%M")
+
+
+def redact_url(url: str) -> str:
+    """An apprise URL with everything after the scheme hidden: hosts, tokens and passwords alike."""
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    return f"{match.group(1)}://***" if match else "***"
+
+
+# ---------------------------------------------------------------------------- JSON
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    supplement = item.supplement
+    data: dict[str, Any] = {
+        "supplement": supplement.id,
+        "name": supplement.name,
+        "nutrient": supplement.nutrient,
+        "release": supplement.release,
+        "units": number(item.units),
+        "unit": supplement.unit,
+    }
+    if item.mg is not None:
+        data["mg"] = number(item.mg)
+    return data
+
+
+def reminder_json(reminder: Reminder) -> dict[str, Any]:
+    return {
+        "id": reminder.id,
+        "at": reminder.at.isoformat(),
+        "meal": reminder.meal,
+        "delayed": reminder.delayed,
+        "magnesium_mg": number(reminder.magnesium_mg),
+        "items": [item_json(item) for item in reminder.items],
+        "notes": list(reminder.notes),
+    }
+
+
+def plan_json(config: Config, days: Sequence[DayPlan]) -> dict[str, Any]:
+    """The `plan --json` object of SPEC §3."""
+    return {
+        "timezone": config.timezone,
+        "days": [
+            {
+                "date": day.date.isoformat(),
+                "magnesium_target_mg": number(day.magnesium_target_mg),
+                "magnesium_mg": number(day.magnesium_mg),
+                "calcium_mg": number(day.calcium_mg),
+                "reminders": [reminder_json(reminder) for reminder in day.reminders],
+                "warnings": list(day.warnings),
+            }
+            for day in days
+        ],
+    }
+
+
+def upcoming_json(config: Config, reminders: Sequence[Reminder]) -> dict[str, Any]:
+    return {"timezone": config.timezone, "reminders": [reminder_json(reminder) for reminder in reminders]}
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def _day_heading(day: DayPlan) -> str:
+    totals = f"magnesium {number(day.magnesium_mg):g} of {number(day.magnesium_target_mg):g} mg"
+    if day.calcium_mg:
+        totals += f", calcium {number(day.calcium_mg):g} mg"
+    return f"{day.date.strftime('%a')} {day.date.isoformat()}   {totals}"
+
+
+def _reminder_rows(reminder: Reminder, with_date: bool = False) -> list[tuple[str, str, str, str, str]]:
+    """(when, meal, supplement, amount, mg) rows: the first row names the reminder."""
+    when = (reminder.at.strftime("%a %Y-%m-%d ") if with_date else "") + clock(reminder.at)
+    meal = reminder.meal + (" (delayed)" if reminder.delayed else "")
+    rows = []
+    for index, item in enumerate(reminder.items):
+        mg = f"{number(item.mg):g} mg" if item.mg is not None else ""
+        first = index == 0
+        rows.append(
+            (
+                when if first else "",
+                meal if first else "",
+                item.supplement.name,
+                amount(item.units, item.supplement.unit),
+                mg,
+            )
+        )
+    return rows
+
+
+def _table(rows: Sequence[tuple[str, ...]], indent: str = "  ", amounts_last: bool = False) -> list[str]:
+    """Rows as aligned columns; with `amounts_last` the last column (mg) is right-aligned."""
+    widths = [max((len(row[column]) for row in rows), default=0) for column in range(len(rows[0]))] if rows else []
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if amounts_last and column == len(row) - 1 else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _reminder_block(reminders: Iterable[Reminder], with_date: bool = False) -> list[str]:
+    """Reminders as aligned rows, each reminder's notes under it."""
+    reminders = list(reminders)
+    rows = [row for reminder in reminders for row in _reminder_rows(reminder, with_date)]
+    lines = _table(rows, amounts_last=True)
+    out: list[str] = []
+    cursor = 0
+    pad = len(lines[0]) - len(lines[0].lstrip()) if lines else 2
+    indent = " " * pad + " " * (max((len(row[0]) for row in rows), default=0) + 2)
+    for reminder in reminders:
+        out.extend(lines[cursor : cursor + len(reminder.items)])
+        cursor += len(reminder.items)
+        out.extend(f"{indent}↳ {note}" for note in reminder.notes)
+    return out
+
+
+def plan_table(config: Config, days: Sequence[DayPlan]) -> str:
+    """`plan` for a person: one block per day, a row per supplement, totals and warnings."""
+    if not days:
+        return ""
+    span = days[0].date.isoformat() if len(days) == 1 else f"{days[0].date.isoformat()} to {days[-1].date.isoformat()}"
+    lines = [f"Plan for {span} ({config.timezone})"]
+    for day in days:
+        lines.append("")
+        lines.append(_day_heading(day))
+        if day.target_note:
+            lines.append(f"  {day.target_note}")
+        lines.extend(_reminder_block(day.reminders) or ["  no reminders"])
+        lines.extend(f"  ! {warning}" for warning in day.warnings)
+    return "\n".join(lines) + "\n"
+
+
+def upcoming_table(config: Config, reminders: Sequence[Reminder]) -> str:
+    if not reminders:
+        return "No reminders ahead.\n"
+    lines = [f"Next {len(reminders)} reminder{'s' if len(reminders) != 1 else ''} ({config.timezone})"]
+    lines.extend(_reminder_block(reminders, with_date=True))
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def days_text(days: frozenset[int]) -> str:
+    """{0..6} → "every day"; {0..4} → "mon–fri"; else "sat, sun"."""
+    if days == frozenset(range(7)):
+        return "every day"
+    ordered = sorted(days)
+    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{WEEKDAYS[ordered[0]]}–{WEEKDAYS[ordered[-1]]}"
+    return ", ".join(WEEKDAYS[day] for day in ordered)
+
+
+def _meal_line(meal: Meal) -> tuple[str, str, str, str]:
+    phytate = ""
+    if meal.phytate_rich:
+        phytate = "phytate-rich" + (f": {', '.join(meal.phytate_foods)}" if meal.phytate_foods else "")
+    return (meal.name, clock(dt.datetime.combine(dt.date(2001, 1, 1), meal.time)), days_text(meal.days), phytate)
+
+
+def _role(config: Config, supplement: Supplement) -> str:
+    if supplement.is_fixed:
+        meals = ", ".join(supplement.with_meals)
+        return f"{amount(supplement.units or 0, supplement.unit)} with {meals}"
+    if supplement is config.splitting_supplement:
+        return f"small doses at each meal, {amount(supplement.step, supplement.unit)} a step"
+    if supplement.is_slow_magnesium:
+        return (
+            f"slow release, {supplement.doses_per_day} × {amount(supplement.units_per_dose, supplement.unit)} "
+            f"at least {format_duration(config.magnesium.slow_release_gap)} apart"
+        )
+    if supplement is config.paired_calcium:
+        return f"paired with magnesium at {config.magnesium.calcium_ratio:g}:1"
+    return ""
+
+
+def _strength(supplement: Supplement) -> str:
+    if supplement.mg_per_unit is None:
+        return ""
+    form = f" {supplement.form.name}" if supplement.form else ""
+    return f"{number(supplement.mg_per_unit):g} mg{form}/{supplement.unit}"
+
+
+def channels_text(config: Config) -> list[str]:
+    notify = config.notify
+    channels = [redact_url(url) for url in notify.urls]
+    if notify.config:
+        channels.append(f"apprise config {notify.config}")
+    if notify.urls_file:
+        channels.append(f"URLs from {notify.urls_file}")
+    if notify.console:
+        channels.append("console (standard output)")
+    return channels
+
+
+def check_summary(config: Config, week: Sequence[DayPlan]) -> str:
+    """`check`: the plan on one screen: meals, supplements, the next days' totals, warnings."""
+    magnesium = config.magnesium
+    lines = [
+        f"{config.source}: OK (mgremind {__version__})",
+        "",
+        f"Time zone    {config.timezone}",
+        f"Channels     {'; '.join(channels_text(config)) or 'none'}",
+        "",
+        "Meals",
+    ]
+    lines.extend(_table([_meal_line(meal) for meal in sorted(config.meals, key=lambda m: (m.time, m.name))]))
+    lines += ["", "Supplements"]
+    lines.extend(_table([(s.id, s.name, _strength(s), _role(config, s)) for s in config.supplements]))
+    if magnesium.daily_mg is not None:
+        lines += [
+            "",
+            f"Magnesium    {magnesium.daily_mg:g} mg a day, at most {magnesium.max_dose_mg:g} mg a reminder; "
+            f"phytate-rich meals: {magnesium.phytate}"
+            + (f" ({format_duration(magnesium.phytate_gap)} after)" if magnesium.phytate == "delay" else ""),
+        ]
+    if config.titration is not None:
+        ramp = config.titration
+        lines.append(
+            f"Titration    from {ramp.start.isoformat()}: {ramp.start_mg:g} mg, +{ramp.step_mg:g} mg "
+            f"every {ramp.every_days} day{'s' if ramp.every_days != 1 else ''}"
+        )
+    if week:
+        lines += ["", "Next days"]
+        rows = [
+            (
+                f"{day.date.strftime('%a')} {day.date.isoformat()}",
+                f"{len(day.reminders)} reminder{'s' if len(day.reminders) != 1 else ''}",
+                f"magnesium {number(day.magnesium_mg):g} of {number(day.magnesium_target_mg):g} mg",
+                f"calcium {number(day.calcium_mg):g} mg" if day.calcium_mg else "",
+            )
+            for day in week
+        ]
+        lines.extend(_table(rows))
+    warnings = warnings_text(config.warnings, week)
+    if warnings:
+        lines += ["", "Warnings"] + [f"  ! {warning}" for warning in warnings]
+    return "\n".join(lines) + "\n"
+
+
+def warnings_text(config_warnings: Sequence[Problem], days: Sequence[DayPlan]) -> list[str]:
+    """The configuration's warnings, then each distinct day warning with the days it applies to."""
+    lines = [f"{problem.key}: {problem.message}" if problem.key else problem.message for problem in config_warnings]
+    by_warning: dict[str, list[str]] = {}
+    for day in days:
+        for warning in day.warnings:
+            by_warning.setdefault(warning, []).append(day.date.strftime("%a %m-%d"))
+    lines.extend(f"{', '.join(dates)}: {warning}" for warning, dates in by_warning.items())
+    return lines
+
+
+# ---------------------------------------------------------------------------- notifications
+
+
+def notification(config: Config, reminder: Reminder) -> tuple[str, str]:
+    """(title, body) of a reminder: what to take, in units and mg, with notes (SPEC §4)."""
+    title = f"{config.notify.title}: {reminder.meal}" + (" (after the meal)" if reminder.delayed else "")
+    body = [item_text(item) for item in reminder.items]
+    body.extend(reminder.notes)
+    return title, "\n".join(body)
