@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -72,13 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     upcoming = commands.add_parser("next", parents=[config_option], help="the next N reminders from now")
     upcoming.add_argument("--count", type=_count(1000), default=5, metavar="N", help="how many (default 5)")
     upcoming.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    commands.add_parser("run", parents=[config_option], help="the daemon, in the foreground (what systemd starts)")
+    commands.add_parser(
+        "notify-test", parents=[config_option], help="send one test notification to every channel, report each"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        config = _load(getattr(args, "config", None))
+        args.config_file = find_config(getattr(args, "config", None), os.environ)
+        config = load_config(args.config_file)
     except ConfigNotFound as missing:
         tried = "\n".join(f"  {path}" for path in missing.tried)
         print(
@@ -94,16 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_BAD_INPUT
     now = dt.datetime.now(config.zone)
-    handler = {"check": _check, "plan": _plan, "next": _next}[args.command]
+    handler = {"check": _check, "plan": _plan, "next": _next, "run": _run, "notify-test": _notify_test}[args.command]
     try:
         return handler(config, args, now)
     except BrokenPipeError:  # `mgremind plan --days 365 | head`
         sys.stderr.close()
         return EXIT_OK
-
-
-def _load(explicit: str | None) -> Config:
-    return load_config(find_config(explicit, os.environ))
 
 
 def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
@@ -127,3 +130,45 @@ def _next(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     else:
         print(upcoming_table(config, reminders), end="")
     return EXIT_OK
+
+
+# `run` and `notify-test` import apprise and APScheduler: only here, so the commands above start fast.
+
+
+def _run(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    from mgremind.daemon import run
+    from mgremind.logs import setup_logging
+    from mgremind.notify import ChannelError
+    from mgremind.state import StateError
+
+    secrets = setup_logging()
+    try:
+        return run(args.config_file, config, os.environ, secrets)
+    except ChannelError as error:
+        print(f"mgremind: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StateError as error:
+        print(f"mgremind: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _notify_test(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    from mgremind.logs import setup_logging
+    from mgremind.notify import ChannelError, configured_urls, load_channels, secret_fragments, send_safely
+
+    secrets = setup_logging(logging.WARNING)
+    try:
+        secrets.fragments = secret_fragments(configured_urls(config, os.environ))
+        channels = load_channels(config, os.environ)
+    except ChannelError as error:
+        print(f"mgremind: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    title = f"{config.notify.title}: test"
+    body = f"mgremind {__version__} can reach this channel ({now.strftime('%Y-%m-%d %H:%M %Z')})."
+    failed = 0
+    for channel in channels:
+        problem = send_safely(channel, title, body)
+        failed += problem is not None
+        print(f"{'ok    ' if problem is None else 'FAILED'}  {channel.label}" + (f"  ({problem})" if problem else ""))
+    print(f"{len(channels) - failed} of {len(channels)} channel(s) reached")
+    return EXIT_FAILURE if failed else EXIT_OK

@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,7 +59,7 @@ class Meal:
 class Supplement:
     id: str
     name: str
-    nutrient: str  # lower case: "magnesium", "calcium", "vitamin d", …
+    nutrient: str  # "magnesium", "calcium" (always lower case), or as written: "vitamin D", …
     form: Form | None
     unit: str
     mg_per_unit: float | None  # elemental mg (magnesium, calcium) or as on the label
@@ -89,6 +90,11 @@ class Supplement:
     @property
     def is_liquid(self) -> bool:
         return self.unit.lower() in reference.LIQUID_UNITS
+
+    @cached_property
+    def keep_refrigerated(self) -> bool:
+        """Liquid magnesium chloride must be kept refrigerated (SEED)."""
+        return self.is_magnesium and self.form is not None and self.form.name == "chloride" and self.is_liquid
 
 
 @dataclass(frozen=True)
@@ -150,19 +156,38 @@ class Config:
     titration: Titration | None
     warnings: tuple[Problem, ...]
 
-    @property
+    # Derived once per configuration (the planner asks for them every day it plans).
+
+    @cached_property
     def splitting_supplement(self) -> Supplement | None:
         """The one immediate-release magnesium without `with`: it takes the small doses."""
         return next(
             (s for s in self.supplements if s.is_magnesium and s.release == "immediate" and not s.is_fixed), None
         )
 
-    @property
+    @cached_property
     def paired_calcium(self) -> Supplement | None:
         """The calcium supplement without `with`, paired with each magnesium dose."""
         if self.magnesium.calcium_ratio <= 0:
             return None
         return next((s for s in self.supplements if s.is_calcium and not s.is_fixed), None)
+
+    @cached_property
+    def meals_by_weekday(self) -> tuple[tuple[Meal, ...], ...]:
+        """The meals of each weekday (0 = Monday) in time order; config order breaks ties."""
+        return tuple(
+            tuple(sorted((meal for meal in self.meals if weekday in meal.days), key=lambda meal: meal.time))
+            for weekday in range(7)
+        )
+
+    @cached_property
+    def supplement_index(self) -> dict[str, int]:
+        """Each supplement's position by id: the order items are listed in a reminder."""
+        return {supplement.id: index for index, supplement in enumerate(self.supplements)}
+
+    @cached_property
+    def has_magnesium(self) -> bool:
+        return any(s.is_magnesium for s in self.supplements)
 
 
 class ConfigError(Exception):
@@ -354,6 +379,7 @@ class _Table:
         return _key_path(self.path, name)
 
     def has(self, name: str) -> bool:
+        self.read.add(name)  # a key asked about is a known key, for "did you mean"
         return name in self.data
 
     def get(self, name: str, parse: Callable[[object], T], default: T) -> T:
@@ -474,7 +500,9 @@ def _read_supplement(table: _Table) -> Supplement:
             table.key("id"), f'"{sid}" must be letters, digits, "_", "-" or "." (it is typed on the command line)'
         )
     name = table.get("name", _string, sid)
-    nutrient = " ".join(table.require("nutrient", _string, "?").lower().split())
+    nutrient = " ".join(table.require("nutrient", _string, "?").split())
+    if nutrient.lower() in ("magnesium", "calcium"):
+        nutrient = nutrient.lower()  # the two the planner knows; others keep the user's spelling
     unit = table.require("unit", _string, "unit")
     release = table.get("release", _choice("immediate", "slow"), "immediate")
     step = table.get("step", _positive, 1.0)
@@ -519,7 +547,7 @@ def _read_supplement(table: _Table) -> Supplement:
             if table.has(name_):
                 table.problems.error(table.key(name_), 'only applies to a slow-release supplement (release = "slow")')
 
-    with_meals = table.get_list("with", _meal_name, ())
+    with_meals = tuple(dict.fromkeys(table.get_list("with", _meal_name, ())))  # a meal named twice counts once
     units = table.get("units", _positive, None)
     if table.has("with") and not table.has("units"):
         table.problems.error(
@@ -651,6 +679,7 @@ def _check_supplements(
                     'already takes the small doses at each meal); give this one "with" and "units"',
                 )
             splitting = splitting or supplement
+            _check_step_count(supplement, magnesium, problems)
         elif supplement.is_slow_magnesium:
             pass
         elif supplement.is_calcium and magnesium.calcium_ratio > 0:
@@ -668,16 +697,27 @@ def _check_supplements(
             problems.error(supplement.key, f'has no placement: {why}give "with" (meals) and "units"')
 
 
+# More small doses a day than anyone takes: a step this fine is a typo, and would slow the planner.
+MAX_STEPS_A_DAY = 1000
+
+
+def _check_step_count(supplement: Supplement, magnesium: Magnesium, problems: _Problems) -> None:
+    if supplement.mg_per_unit is None or magnesium.daily_mg is None:
+        return
+    step_mg = supplement.step * supplement.mg_per_unit
+    if magnesium.daily_mg / step_mg > MAX_STEPS_A_DAY:
+        problems.error(
+            f"{supplement.key}.step",
+            f"a step of {supplement.step:g} {supplement.unit} ({step_mg:g} mg) splits daily_mg "
+            f"{magnesium.daily_mg:g} mg into more than {MAX_STEPS_A_DAY} doses; use a larger step",
+        )
+
+
 def _warn_about_supplements(supplements: Sequence[Supplement], magnesium: Magnesium, problems: _Problems) -> None:
     for supplement in supplements:
         if supplement.is_magnesium and supplement.form is not None and supplement.form.name == "oxide":
             problems.warn(supplement.key, f"magnesium oxide is {supplement.form.note} (SEED)")
-        if (
-            supplement.is_magnesium
-            and supplement.form is not None
-            and supplement.form.name == "chloride"
-            and supplement.is_liquid
-        ):
+        if supplement.keep_refrigerated:
             problems.warn(supplement.key, "liquid magnesium chloride: keep refrigerated (SEED)")
     if magnesium.daily_mg is not None and magnesium.daily_mg > reference.SUPPLEMENTAL_MAGNESIUM_UL_MG:
         problems.warn(
@@ -715,7 +755,14 @@ def parse_config(data: Mapping[str, Any], source: str, base_dir: Path, local_zon
     try:
         zone = _zone(timezone)
     except Invalid as problem:
-        problems.error("timezone" if root.has("timezone") else "", str(problem))
+        if root.has("timezone"):
+            problems.error("timezone", str(problem))
+        else:
+            problems.error(
+                "",
+                f'the system\'s time zone "{timezone}" is not an IANA name: set timezone = "…" '
+                'in the file (e.g. "Europe/Berlin")',
+            )
 
     notify = _read_notify(_sub_table(root, "notify"), base_dir)
     reminders = _read_reminders(_sub_table(root, "reminders"))
@@ -739,19 +786,27 @@ def parse_config(data: Mapping[str, Any], source: str, base_dir: Path, local_zon
     _check_meals(meals, problems)
     _check_supplements(supplements, meals, magnesium, problems)
     _warn_about_supplements(supplements, magnesium, problems)
-    if problems.errors:
-        raise ConfigError(source, problems.errors)
 
     config = Config(
         source, timezone, zone, notify, reminders, meals, supplements, magnesium, titration, tuple(problems.warnings)
     )
-    # The planner's own checks (slow-release spacing, a plan with no reminder) need a valid model.
-    from mgremind.plan import plan_problems
+    # The planner's own checks (slow-release spacing, a plan with no reminder) need a sound
+    # model of what it plans: they run, and report with the rest, unless an error touches it.
+    if not any(_section(problem.key) in _PLANNER_INPUTS for problem in problems.errors):
+        from mgremind.plan import plan_problems
 
-    errors = plan_problems(config)
-    if errors:
-        raise ConfigError(source, errors)
+        problems.errors.extend(plan_problems(config))
+    if problems.errors:
+        raise ConfigError(source, problems.errors)
     return config
+
+
+_PLANNER_INPUTS = frozenset({"", "timezone", "meal", "supplement", "magnesium", "titration"})
+
+
+def _section(key: str) -> str:
+    """ "meal[1].time" → "meal", "notify.urls[0]" → "notify"."""
+    return re.split(r"[.\[]", key, maxsplit=1)[0]
 
 
 def _peek_phytate_foods(table: Mapping[str, Any]) -> list[str]:

@@ -9,11 +9,10 @@ of one zone by their wall clocks, which is wrong across a DST change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from mgremind import reference
 
 if TYPE_CHECKING:
     from mgremind.config import Config, Meal, Problem, Supplement
@@ -44,6 +43,12 @@ class Reminder:
     @property
     def magnesium_mg(self) -> float:
         return _total_mg(self.items, "magnesium")
+
+    @property
+    def instant(self) -> dt.datetime:
+        """`at` in UTC: sort and compare by this. Python compares two datetimes of one zone by
+        their wall clocks, so in a fall-back hour 01:15 EST would come before 01:30 EDT."""
+        return self.at.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,10 @@ def wall_clock_instant(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.dateti
     """
     local = dt.datetime.combine(day, time, tzinfo=zone)  # fold=0: the earlier offset
     instant = local.astimezone(UTC)
+    if local.utcoffset() == local.replace(fold=1).utcoffset():
+        return instant  # the usual case: the wall time exists once
     if instant.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
-        return instant
+        return instant  # it occurs twice: fold=0 is the first occurrence
     # In a gap: fold=1 reads the wall time with the offset after the change (an instant
     # before the gap), fold=0 with the offset before it (an instant after). Transitions
     # fall on whole seconds: search them for the first instant past the wall time.
@@ -149,11 +156,6 @@ class _Slot:
             self.magnesium_ug += ug
 
 
-def meals_on(config: Config, weekday: int) -> list[Meal]:
-    """The meals of a weekday in time order (config order breaks ties)."""
-    return sorted((meal for meal in config.meals if weekday in meal.days), key=lambda meal: meal.time)
-
-
 def _phytate_reason(meal: Meal) -> str:
     return ", ".join(meal.phytate_foods) if meal.phytate_foods else "phytate-rich"
 
@@ -163,15 +165,11 @@ class _Slots:
     meal_slots: dict[str, _Slot]
     delayed_slots: dict[str, _Slot]
     warnings: list[str]
-
-    def all(self) -> list[_Slot]:
-        return sorted([*self.meal_slots.values(), *self.delayed_slots.values()], key=lambda s: (s.at, s.order))
-
-    def for_magnesium(self) -> list[_Slot]:
-        return [slot for slot in self.all() if slot.takes_magnesium]
+    ordered: list[_Slot] = field(default_factory=list)  # every slot, in time order
+    for_magnesium: list[_Slot] = field(default_factory=list)  # those the splitting and slow magnesium may use
 
 
-def _build_slots(config: Config, meals: list[Meal], day: dt.date, zone: ZoneInfo) -> _Slots:
+def _build_slots(config: Config, meals: Sequence[Meal], day: dt.date, zone: ZoneInfo) -> _Slots:
     """SPEC §2.3: a slot per meal; phytate-rich meals' magnesium is dropped or delayed."""
     settings = config.magnesium
     delay = settings.phytate == "delay"
@@ -189,6 +187,8 @@ def _build_slots(config: Config, meals: list[Meal], day: dt.date, zone: ZoneInfo
         if meal.phytate_rich:
             # Under "move" this slot only takes fixed magnesium of this meal (SPEC §2.4).
             slots.delayed_slots[meal.name] = _Slot(meal, at + settings.phytate_gap, True, delay, 2 * order + 1)
+    slots.ordered = sorted([*slots.meal_slots.values(), *slots.delayed_slots.values()], key=lambda s: (s.at, s.order))
+    slots.for_magnesium = [slot for slot in slots.ordered if slot.takes_magnesium]
     return slots
 
 
@@ -218,7 +218,9 @@ def _place_slow(
 def plan_day(config: Config, day: dt.date) -> DayPlan:
     """The reminders of one day (SPEC §2)."""
     target, note = day_target(config, day)
-    return _plan(config, day, meals_on(config, day.weekday()), target_mg=target, target_note=note, zone=config.zone)
+    return _plan(
+        config, day, config.meals_by_weekday[day.weekday()], target_mg=target, target_note=note, zone=config.zone
+    )
 
 
 def plan_days(config: Config, start: dt.date, count: int) -> list[DayPlan]:
@@ -226,7 +228,7 @@ def plan_days(config: Config, start: dt.date, count: int) -> list[DayPlan]:
 
 
 def _plan(
-    config: Config, day: dt.date, meals: list[Meal], *, target_mg: float, target_note: str, zone: ZoneInfo
+    config: Config, day: dt.date, meals: Sequence[Meal], *, target_mg: float, target_note: str, zone: ZoneInfo
 ) -> DayPlan:
     settings = config.magnesium
     slots = _build_slots(config, meals, day, zone)
@@ -260,7 +262,7 @@ def _plan(
             )
 
     # 5. Slow release.
-    magnesium_slots = slots.for_magnesium()
+    magnesium_slots = slots.for_magnesium
     for index, supplement in supplements:
         if not supplement.is_slow_magnesium or supplement.mg_per_unit is None:
             continue
@@ -278,7 +280,7 @@ def _plan(
             )
 
     max_ug = _ug(settings.max_dose_mg)
-    for slot in slots.all():
+    for slot in slots.ordered:
         if slot.magnesium_ug > max_ug:
             warnings.append(
                 f"{_slot_label(slot, zone)} carries {_mg(slot.magnesium_ug):g} mg of fixed and "
@@ -288,7 +290,7 @@ def _plan(
     # 6. Small doses: each step to the slot with the least magnesium so far (ties: earlier).
     splitting = config.splitting_supplement
     if splitting is not None and splitting.mg_per_unit is not None and room_ug > 0:
-        index = _index_of(config, splitting)
+        index = config.supplement_index[splitting.id]
         step_ug = _ug(splitting.step * splitting.mg_per_unit)
         steps = room_ug // step_ug if step_ug > 0 else 0
         for placed in range(steps):
@@ -310,10 +312,10 @@ def _plan(
     # 7. Calcium paired with each magnesium dose, nearest in its steps (ties: the lower).
     calcium = config.paired_calcium
     if calcium is not None and calcium.mg_per_unit is not None:
-        index = _index_of(config, calcium)
+        index = config.supplement_index[calcium.id]
         step_ug = _ug(calcium.step * calcium.mg_per_unit)
         ratio_milli = round(settings.calcium_ratio * 1000)
-        for slot in slots.all():
+        for slot in slots.ordered:
             if slot.magnesium_ug <= 0 or step_ug <= 0:
                 continue
             wanted_milli = ratio_milli * slot.magnesium_ug  # calcium ug × 1000
@@ -323,20 +325,11 @@ def _plan(
             if steps:
                 slot.add(index, calcium, steps * calcium.step, steps * step_ug)
 
-    reminders = tuple(_reminder(config, day, slot, zone) for slot in slots.all() if slot.amounts)
-    reminders = tuple(sorted(reminders, key=lambda reminder: reminder.at))
-    magnesium_mg = _mg(sum(slot.magnesium_ug for slot in slots.all()))
+    reminders = tuple(_reminder(config, day, slot, zone) for slot in slots.ordered if slot.amounts)
+    reminders = tuple(sorted(reminders, key=lambda reminder: reminder.instant))
+    magnesium_mg = _mg(sum(slot.magnesium_ug for slot in slots.ordered))
     calcium_mg = sum((_total_mg(reminder.items, "calcium") for reminder in reminders), 0.0)
-    if magnesium_mg > reference.SUPPLEMENTAL_MAGNESIUM_UL_MG:
-        warnings.append(
-            f"{magnesium_mg:g} mg of supplemental magnesium is above the adult upper limit of "
-            f"{reference.SUPPLEMENTAL_MAGNESIUM_UL_MG} mg a day ({reference.UL_SOURCE})"
-        )
     return DayPlan(day, target_mg, target_note, magnesium_mg, round(calcium_mg, 3), reminders, tuple(warnings))
-
-
-def _index_of(config: Config, supplement: Supplement) -> int:
-    return next(index for index, candidate in enumerate(config.supplements) if candidate is supplement)
 
 
 def _slot_label(slot: _Slot, zone: ZoneInfo) -> str:
@@ -353,18 +346,13 @@ def _reminder(config: Config, day: dt.date, slot: _Slot, zone: ZoneInfo) -> Remi
         amount = slot.amounts[index]
         mg = _mg(amount.ug) if supplement.mg_per_unit is not None else None
         items.append(Item(supplement, _units(amount.units), mg))
-        if (
-            supplement.is_magnesium
-            and supplement.form is not None
-            and supplement.form.name == "chloride"
-            and supplement.is_liquid
-        ):
+        if supplement.keep_refrigerated:
             notes.append(f"{supplement.name}: keep refrigerated")
     if slot.meal.phytate_rich:
         reason = _phytate_reason(slot.meal)
         if slot.delayed:
             notes.insert(0, f"not with this meal: {reason}")
-        elif slot.magnesium_ug == 0 and any(s.is_magnesium for s in config.supplements):
+        elif slot.magnesium_ug == 0 and config.has_magnesium:
             notes.insert(0, f"no magnesium with this meal: {reason}")
     suffix = "+delay" if slot.delayed else ""
     return Reminder(
@@ -388,12 +376,12 @@ def upcoming(config: Config, now: dt.datetime, count: int, horizon_days: int = 4
     # filled the list, and yesterday's plan is looked at too.
     days_after_full = 0
     for offset in range(-1, horizon_days):
-        found.extend(r for r in plan_day(config, today + dt.timedelta(days=offset)).reminders if r.at >= now)
+        found.extend(r for r in plan_day(config, today + dt.timedelta(days=offset)).reminders if r.instant >= now)
         if len(found) >= count:
             days_after_full += 1
             if days_after_full > 1:
                 break
-    return sorted(found, key=lambda reminder: reminder.at)[:count]
+    return sorted(found, key=lambda reminder: reminder.instant)[:count]
 
 
 # ---------------------------------------------------------------------------- planner checks
@@ -408,13 +396,13 @@ def plan_problems(config: Config) -> list[Problem]:
     any_reminder = False
     spacing: dict[tuple[str, str], list[str]] = {}  # (key, what) → weekdays
     for weekday in range(7):
-        meals = meals_on(config, weekday)
+        meals = config.meals_by_weekday[weekday]
         # A plain week in UTC: the check is about the meals, not about one day's DST change.
         day = dt.date(2001, 1, 1) + dt.timedelta(days=weekday)
         any_reminder = any_reminder or bool(
             _plan(config, day, meals, target_mg=daily, target_note="", zone=ZoneInfo("UTC")).reminders
         )
-        slots = _build_slots(config, meals, day, ZoneInfo("UTC")).for_magnesium()
+        slots = _build_slots(config, meals, day, ZoneInfo("UTC")).for_magnesium
         for supplement in config.supplements:
             if not supplement.is_slow_magnesium:
                 continue

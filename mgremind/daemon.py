@@ -1,0 +1,401 @@
+"""`mgremind run`: APScheduler fires the planner's instants, apprise delivers, SQLite remembers.
+
+The decisions (what to schedule, what to catch up, when to retry) are pure functions at
+the top of this module, tested with an injected clock. `Daemon` is the shell around them:
+
+- every reminder of today and tomorrow is a `DateTrigger` job at the planner's instant
+  (never a cron rule: the planner already resolved DST); a job at local midnight rolls
+  the horizon on; SIGHUP rebuilds it;
+- the main thread sleeps in `select` on a self-pipe (signals, job pokes) and a timerfd on
+  the wall clock armed for the next reminder: after a suspend or a clock jump it wakes
+  at once and nudges the scheduler, whose own sleep counts monotonic time and would
+  oversleep. No polling: the only periodic wake-up is systemd's watchdog, when asked for;
+- the state database, not a job store, decides what was sent: a reminder is delivered at
+  most once per channel, and one missed while the daemon was down is sent late once if it
+  is younger than `catch_up`, else recorded as missed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from mgremind.config import Config, ConfigError, load_config
+from mgremind.logs import SecretFilter
+from mgremind.notify import Channel, ChannelError, configured_urls, load_channels, secret_fragments, send_safely
+from mgremind.plan import Reminder, plan_day, wall_clock_instant
+from mgremind.render import clock, notification
+from mgremind.state import State, state_directory
+from mgremind.systemd import Notifier
+from mgremind.wallclock import WallClockTimer
+
+UTC = dt.timezone.utc
+log = logging.getLogger("mgremind")
+
+# A reminder sent more than this after its time says it is late.
+LATE_AFTER = dt.timedelta(seconds=60)
+# Retries of a failing channel: 1 s, 2 s, 4 s, … at most 5 minutes apart.
+RETRY_FIRST = dt.timedelta(seconds=1)
+RETRY_LONGEST = dt.timedelta(minutes=5)
+# How long SIGTERM waits for deliveries in flight before the process leaves without them.
+STOP_GRACE_SECONDS = 0.6
+
+
+# ---------------------------------------------------------------------------- pure decisions
+
+
+def reminders_between(config: Config, start: dt.datetime, end: dt.datetime) -> list[Reminder]:
+    """Every reminder with start <= at < end, in time order (delayed ones may cross midnight)."""
+    first = start.astimezone(config.zone).date() - dt.timedelta(days=1)
+    last = end.astimezone(config.zone).date()
+    found: list[Reminder] = []
+    day = first
+    while day <= last:
+        found.extend(r for r in plan_day(config, day).reminders if start <= r.at < end)
+        day += dt.timedelta(days=1)
+    return sorted(found, key=lambda reminder: reminder.at)
+
+
+def next_midnight(config: Config, now: dt.datetime) -> dt.datetime:
+    """The instant the next local day begins (the first instant after a gap, if midnight is skipped)."""
+    tomorrow = now.astimezone(config.zone).date() + dt.timedelta(days=1)
+    return wall_clock_instant(tomorrow, dt.time(0), config.zone)
+
+
+def horizon_end(config: Config, now: dt.datetime) -> dt.datetime:
+    """The end of tomorrow: the scheduler holds today's and tomorrow's reminders."""
+    day_after = now.astimezone(config.zone).date() + dt.timedelta(days=2)
+    return wall_clock_instant(day_after, dt.time(0), config.zone)
+
+
+def lookback_start(config: Config, now: dt.datetime, created_at: dt.datetime) -> dt.datetime:
+    """How far back to look for reminders that fell due while the daemon was down."""
+    window = max(dt.timedelta(days=2), config.reminders.catch_up + dt.timedelta(days=1))
+    return max(created_at, now - window)
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    late: tuple[Reminder, ...]  # send now, marked late
+    missed: tuple[Reminder, ...]  # too old: record as missed
+
+
+def catch_up(overdue: Iterable[Reminder], now: dt.datetime, window: dt.timedelta) -> CatchUp:
+    """Reminders that fell due unsent: younger than `catch_up` go out late, older are missed."""
+    late: list[Reminder] = []
+    missed: list[Reminder] = []
+    for reminder in overdue:
+        (late if now - reminder.at <= window else missed).append(reminder)
+    return CatchUp(tuple(late), tuple(missed))
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff after the given number of failed attempts."""
+    return min(RETRY_FIRST * (1 << min(max(attempts - 1, 0), 20)), RETRY_LONGEST)
+
+
+def late_text(reminder: Reminder, now: dt.datetime, title: str, body: str) -> tuple[str, str]:
+    if now - reminder.at <= LATE_AFTER:
+        return title, body
+    return f"{title} (late)", f"Late: this reminder was due at {clock(reminder.at)}.\n{body}"
+
+
+# ---------------------------------------------------------------------------- the shell
+
+
+@dataclass
+class _Plan:
+    config: Config
+    channels: list[Channel]
+    jobs: dict[str, Reminder] = field(default_factory=dict)  # scheduled reminders by id
+
+
+class Daemon:
+    def __init__(  # noqa: PLR0917 - the daemon's parts, each passed in so tests can swap them
+        self,
+        config_path: Path,
+        config: Config,
+        channels: list[Channel],
+        state: State,
+        notifier: Notifier,
+        secrets: SecretFilter,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC),
+    ) -> None:
+        self.config_path = config_path
+        self.plan = _Plan(config, channels)
+        self.state = state
+        self.notifier = notifier
+        self.secrets = secrets
+        self.now = now
+        self._lock = threading.RLock()  # guards self.plan against a reload during a delivery
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=8)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run(self) -> int:
+        """The main loop: returns the exit status when SIGTERM or SIGINT arrives."""
+        for sock in (self._wake_reader, self._wake_writer):
+            sock.setblocking(False)
+        signal.set_wakeup_fd(self._wake_writer.fileno(), warn_on_full_buffer=False)
+        for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: None)  # the wakeup fd carries the signal number
+        timer = WallClockTimer()
+        self.scheduler.start()
+        self._schedule()
+        log.info("started: %d channel(s): %s", len(self.plan.channels), ", ".join(c.label for c in self.plan.channels))
+        self.notifier.ready(self._status())
+        try:
+            while True:
+                due = self._next_due()
+                timer.arm(due if due is not None and due > self.now() else None)
+                readers = [self._wake_reader] + ([timer] if timer.enabled else [])
+                ready, _, _ = select.select(readers, [], [], self.notifier.watchdog_interval)
+                if timer in ready:
+                    timer.drain()
+                    self.scheduler.wakeup()
+                if self._wake_reader in ready and self._handle_wakeups():
+                    break
+                if self.notifier.watchdog_interval is not None:
+                    self.notifier.watchdog()
+        finally:
+            timer.close()
+        return self._stop()
+
+    def _handle_wakeups(self) -> bool:
+        """Signals and pokes from the worker threads; True when it is time to stop."""
+        try:
+            data = self._wake_reader.recv(4096)
+        except BlockingIOError:
+            return False
+        stop = False
+        for signum in data:
+            if signum == signal.SIGHUP:
+                self.reload()
+            elif signum in (signal.SIGTERM, signal.SIGINT):
+                log.info("stopping on %s", signal.Signals(signum).name)
+                stop = True
+        if not stop:
+            self.notifier.status(self._status())
+        return stop
+
+    def poke(self) -> None:
+        """Asks the main loop to re-arm its timer and refresh the status (from any thread)."""
+        with contextlib.suppress(OSError):  # the buffer is full: a wake-up is pending anyway
+            self._wake_writer.send(b"\0")
+
+    def _stop(self) -> int:
+        self.notifier.stopping()
+        self.scheduler.shutdown(wait=False)
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=STOP_GRACE_SECONDS)
+            unfinished = self._in_flight
+        log.info("stopped" + (f" with {unfinished} delivery(ies) unfinished" if unfinished else ""))
+        if unfinished:
+            # A delivery stuck in a channel must not hold up the exit: it stays "sending" in the
+            # state and is retried on the next start, marked as a possible repeat.
+            logging.shutdown()
+            sys.stdout.flush()
+            os._exit(0)
+        self.state.close()
+        return 0
+
+    def reload(self) -> None:
+        """SIGHUP: read the configuration again; a bad one is logged and the old plan runs on."""
+        self.notifier.reloading()
+        log.info("reloading %s", self.config_path)
+        try:
+            config = load_config(self.config_path)
+            secrets = secret_fragments(configured_urls(config, os.environ))
+            channels = load_channels(config)
+        except ConfigError as error:
+            for line in error.lines():
+                log.error("reload failed: %s", line)
+            log.error("reload failed: keeping the previous plan")
+            self.notifier.ready(self._status("reload failed, previous plan kept; "))
+            return
+        except ChannelError as error:
+            log.error("reload failed: %s; keeping the previous plan", error)
+            self.notifier.ready(self._status("reload failed, previous plan kept; "))
+            return
+        self.secrets.fragments = sorted({*self.secrets.fragments, *secrets}, key=len, reverse=True)
+        with self._lock:
+            self.plan = _Plan(config, channels)
+        self._schedule()
+        log.info("reloaded: %d channel(s)", len(channels))
+        self.notifier.ready(self._status())
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _schedule(self) -> None:
+        """(Re)builds the jobs: today's and tomorrow's reminders, catch-up, the midnight roll."""
+        now = self.now()
+        with self._lock:
+            config = self.plan.config
+            overdue = [
+                r
+                for r in reminders_between(config, lookback_start(config, now, self.state.created_at), now)
+                if self.state.outcome(r.id) is None
+            ]
+            upcoming = reminders_between(config, now, horizon_end(config, now))
+            self.plan.jobs = {r.id: r for r in upcoming}
+        for job in self.scheduler.get_jobs():
+            if not job.id.endswith("#retry"):
+                job.remove()
+        decision = catch_up(overdue, now, config.reminders.catch_up)
+        for reminder in decision.missed:
+            log.warning("missed %s (due %s, more than catch_up ago)", reminder.id, reminder.at.isoformat())
+            self.state.close_reminder(reminder.id, reminder.at, "missed", now)
+        for reminder in decision.late:
+            self._add_job(reminder, now)
+        for reminder in upcoming:
+            self._add_job(reminder, reminder.at)
+        self.scheduler.add_job(
+            self._roll_over, DateTrigger(next_midnight(config, now)), id="midnight", misfire_grace_time=None
+        )
+        self.poke()
+
+    def _add_job(self, reminder: Reminder, when: dt.datetime, job_id: str | None = None) -> None:
+        self.scheduler.add_job(
+            self._deliver,
+            DateTrigger(when),
+            args=[reminder.id],
+            id=job_id or reminder.id,
+            replace_existing=True,
+            # Late is better than lost: the job may run up to catch_up late (suspend, slow start).
+            misfire_grace_time=max(int(self.plan.config.reminders.catch_up.total_seconds()), 1),
+        )
+
+    def _roll_over(self) -> None:
+        log.info("new day: scheduling through tomorrow")
+        self._schedule()
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        """APScheduler skipped a job more than catch_up late (e.g. a long suspend)."""
+        reminder = self.plan.jobs.get(event.job_id)
+        if reminder is not None and self.state.outcome(reminder.id) is None:
+            log.warning("missed %s (due %s, more than catch_up ago)", reminder.id, reminder.at.isoformat())
+            self.state.close_reminder(reminder.id, reminder.at, "missed", self.now())
+        self.poke()
+
+    def _next_due(self) -> dt.datetime | None:
+        times = [job.next_run_time for job in self.scheduler.get_jobs() if job.next_run_time is not None]
+        return min(times, default=None)
+
+    def _status(self, prefix: str = "") -> str:
+        now = self.now()
+        pending = sorted(
+            (r for r in self.plan.jobs.values() if r.at >= now and self.state.outcome(r.id) is None),
+            key=lambda r: r.at,
+        )
+        if not pending:
+            return f"{prefix}no reminder until tomorrow"
+        first = pending[0]
+        day = first.at.strftime("%a %Y-%m-%d")
+        return f"{prefix}next: {first.meal} at {clock(first.at)} on {day}"
+
+    # ------------------------------------------------------------------ delivery
+
+    def _deliver(self, reminder_id: str) -> None:
+        with self._idle:
+            self._in_flight += 1
+        try:
+            self._deliver_once(reminder_id)
+        except Exception:
+            log.exception("delivery of %s failed unexpectedly", reminder_id)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+            self.poke()
+
+    def _deliver_once(self, reminder_id: str) -> None:
+        with self._lock:
+            plan = self.plan
+        reminder = plan.jobs.get(reminder_id) or _find(plan.config, reminder_id, self.now())
+        if reminder is None or self.state.outcome(reminder_id) is not None:
+            return
+        now = self.now()
+        if now - reminder.at > plan.config.reminders.catch_up:
+            log.warning("missed %s (due %s, more than catch_up ago)", reminder_id, reminder.at.isoformat())
+            self.state.close_reminder(reminder_id, reminder.at, "missed", now)
+            return
+        title, body = late_text(reminder, now, *notification(plan.config, reminder))
+        done = self.state.deliveries(reminder_id)
+        failed: list[tuple[Channel, int]] = []
+        for channel in plan.channels:
+            previous = done.get(channel.key)
+            if previous is not None and previous.status == "sent":
+                continue
+            maybe_repeat = self.state.begin_delivery(reminder_id, channel.key, self.now())
+            text = body + ("\n(This may repeat a message sent just before a restart.)" if maybe_repeat else "")
+            error = send_safely(channel, title, text)
+            self.state.finish_delivery(reminder_id, channel.key, self.now(), error)
+            if error is None:
+                log.info("sent %s to %s%s", reminder_id, channel.label, " (late)" if title.endswith("(late)") else "")
+            else:
+                attempts = (previous.attempts if previous else 0) + 1
+                log.warning("channel %s failed for %s (attempt %d): %s", channel.label, reminder_id, attempts, error)
+                failed.append((channel, attempts))
+        if not failed:
+            self.state.close_reminder(
+                reminder_id, reminder.at, "delivered", self.now(), late=now - reminder.at > LATE_AFTER
+            )
+            return
+        self._retry_or_give_up(plan.config, reminder, failed)
+
+    def _retry_or_give_up(self, config: Config, reminder: Reminder, failed: Sequence[tuple[Channel, int]]) -> None:
+        now = self.now()
+        deliveries = self.state.deliveries(reminder.id)
+        first_attempt = min(deliveries[channel.key].first_attempt_at for channel, _ in failed)
+        attempts = max(count for _, count in failed)
+        when = now + retry_delay(attempts)
+        if when - first_attempt <= config.reminders.retry_for:
+            self._add_job(reminder, when, job_id=f"{reminder.id}#retry")
+            return
+        labels = ", ".join(channel.label for channel, _ in failed)
+        log.error("giving up on %s for %s after %s of retries", labels, reminder.id, config.reminders.retry_for)
+        outcome = "delivered" if len(failed) < len(self.plan.channels) else "failed"
+        self.state.close_reminder(reminder.id, reminder.at, outcome, now)
+
+
+def _find(config: Config, reminder_id: str, now: dt.datetime) -> Reminder | None:
+    """A reminder by id from its day's plan (a retry may outlive the horizon it was scheduled in)."""
+    try:
+        day = dt.date.fromisoformat(reminder_id.split("/", 1)[0])
+    except ValueError:
+        return None
+    return next((r for r in plan_day(config, day).reminders if r.id == reminder_id), None)
+
+
+def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: SecretFilter) -> int:
+    """`mgremind run` once the configuration is valid: returns the exit status."""
+    secrets.fragments = secret_fragments(configured_urls(config, environ))
+    channels = load_channels(config, environ)  # ChannelError: the caller reports it
+    state_path = state_directory(environ) / "state.sqlite3"
+    state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
+    log.info("state in %s", state_path)
+    daemon = Daemon(config_path, config, channels, state, Notifier(environ), secrets)
+    return daemon.run()

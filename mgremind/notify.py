@@ -1,0 +1,149 @@
+"""Channels: apprise, one service at a time so each one's result is known, and the console.
+
+Every URL is known here only as a `Channel` with a redacted label (apprise renders a URL
+with its secrets hidden) and a key (a hash) for the state database. `SecretFilter`
+scrubs the raw URLs and their secret parts out of every log record, apprise's included.
+Imported by `run` and `notify-test` only: apprise is slow to import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import apprise
+
+from mgremind.config import Config
+from mgremind.render import redact_url
+
+
+class ChannelError(Exception):
+    """A channel could not be set up; the message is safe to show (no secret in it)."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    key: str  # stable id in the state database: a hash of the URL, or "console"
+    label: str  # what logs and `notify-test` show: never a secret
+    send: Callable[[str, str], bool]  # (title, body) → accepted
+
+
+def send_safely(channel: Channel, title: str, body: str) -> str | None:
+    """None when the channel accepted the message, else what went wrong (no secret in it)."""
+    try:
+        return None if channel.send(title, body) else "not accepted"
+    except Exception as error:  # a plugin's bug must not stop the other channels
+        return type(error).__name__
+
+
+def channel_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def console_channel(stream: TextIO | None = None) -> Channel:
+    def send(title: str, body: str) -> bool:
+        out = stream or sys.stdout
+        indented = "\n".join(f"  {line}" for line in body.splitlines())
+        out.write(f"{title}\n{indented}\n")
+        out.flush()
+        return True
+
+    return Channel("console", "console", send)
+
+
+def _apprise_channel(service: Any, raw_url: str) -> Channel:
+    def send(title: str, body: str) -> bool:
+        return bool(service.notify(body=body, title=title))
+
+    return Channel(channel_key(raw_url), shown_url(service), send)
+
+
+def shown_url(service: Any, privacy: bool = True) -> str:
+    """A service's URL as apprise renders it; with privacy, passwords and tokens are hidden."""
+    return str(service.url(privacy=privacy))
+
+
+def read_urls_file(path: Path) -> list[str]:
+    """One apprise URL a line; blank lines and lines starting with # are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ChannelError(f"{path}: cannot read the URL file: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ChannelError(f"{path}: the URL file is not UTF-8 text") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def urls_file_path(configured: Path, environ: Mapping[str, str]) -> Path:
+    """The configured urls_file, or the systemd credential of that name (LoadCredential=)."""
+    credentials = environ.get("CREDENTIALS_DIRECTORY")
+    if credentials:
+        credential = Path(credentials) / configured.name
+        if credential.is_file():
+            return credential
+    return configured
+
+
+def configured_urls(config: Config, environ: Mapping[str, str]) -> list[str]:
+    """Every apprise URL of the configuration: `urls`, then the lines of `urls_file`."""
+    urls = list(config.notify.urls)
+    if config.notify.urls_file is not None:
+        urls.extend(read_urls_file(urls_file_path(config.notify.urls_file, environ)))
+    return urls
+
+
+def load_channels(config: Config, environ: Mapping[str, str] | None = None) -> list[Channel]:
+    """The channels of a configuration, each apprise service on its own. Raises ChannelError."""
+    environ = os.environ if environ is None else environ
+    channels: list[Channel] = []
+    for index, url in enumerate(configured_urls(config, environ)):
+        services = apprise.Apprise()
+        if not services.add(url):
+            raise ChannelError(f"notification URL {index + 1} ({redact_url(url)}) is not one apprise understands")
+        channels.extend(_apprise_channel(service, url) for service in services)
+    if config.notify.config is not None:
+        channels.extend(_config_channels(config.notify.config))
+    if config.notify.console:
+        channels.append(console_channel())
+    return channels
+
+
+def _config_channels(path: Path) -> list[Channel]:
+    if not path.is_file():
+        raise ChannelError(f"{path}: the apprise configuration file does not exist")
+    document = apprise.AppriseConfig()
+    if not document.add(str(path)):
+        raise ChannelError(f"{path}: apprise cannot read this configuration file")
+    services = apprise.Apprise()
+    services.add(document)
+    channels = [_apprise_channel(service, shown_url(service, privacy=False)) for service in services]
+    if not channels:
+        raise ChannelError(f"{path}: the apprise configuration file names no service apprise understands")
+    return channels
+
+
+# ---------------------------------------------------------------------------- secrets in logs
+
+
+def secret_fragments(urls: Iterable[str]) -> list[str]:
+    """The parts of each URL that its privacy rendering hides: passwords, tokens, keys.
+
+    Anything in a URL that apprise does not print with privacy on is treated as secret,
+    and so is the whole URL.
+    """
+    fragments: set[str] = set()
+    for url in urls:
+        fragments.add(url)
+        services = apprise.Apprise()
+        shown = " ".join(shown_url(service) for service in services) if services.add(url) else ""
+        body = url.split("://", 1)[-1]
+        for part in re.split(r"[/:@?&=#,]", body):
+            if len(part) >= 4 and part not in shown:
+                fragments.add(part)
+    return sorted(fragments, key=len, reverse=True)

@@ -1,0 +1,706 @@
+"""The command line (SPEC §3), run as a user runs it: the installed console script in a subprocess.
+
+Every run is checked for a traceback: no command ever answers bad input with one (SPEC §2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLE, MGREMIND
+
+import mgremind
+
+ETC_CONFIG = Path("/etc/mgremind/config.toml")
+SECRET = "s3cr3t"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a user with no configuration anywhere: HOME and XDG_CONFIG_HOME are empty dirs."""
+    home = tmp_path / "home"
+    xdg = tmp_path / "xdg"
+    home.mkdir()
+    xdg.mkdir()
+    environ = {
+        key: value for key, value in os.environ.items() if key not in ("MGREMIND_CONFIG", "CONFIGURATION_DIRECTORY")
+    }
+    environ.update(HOME=str(home), XDG_CONFIG_HOME=str(xdg))
+    return environ
+
+
+def run(
+    *args: str, env: dict[str, str], cwd: Path | None = None, command: tuple[str, ...] = (str(MGREMIND),)
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [*command, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    return result
+
+
+def write(folder: Path, text: str, name: str = "config.toml") -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Three meals every day in a zone without DST: there is always a reminder ahead.
+EVERY_DAY = """
+timezone = "Asia/Tokyo"
+
+[[meal]]
+name = "breakfast"
+time = "07:00"
+
+[[meal]]
+name = "lunch"
+time = "12:00"
+
+[[meal]]
+name = "dinner"
+time = "19:00"
+
+[[supplement]]
+id = "citrate"
+name = "Magnesium citrate"
+nutrient = "magnesium"
+unit = "capsule"
+mg_per_unit = 50
+
+[magnesium]
+daily_mg = 150
+"""
+
+
+# ---------------------------------------------------------------------------- basics
+
+
+def test_version(env: dict[str, str]) -> None:
+    result = run("--version", env=env)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"mgremind {mgremind.__version__}"
+
+
+def test_python_dash_m_runs_the_same_command_line(env: dict[str, str]) -> None:
+    args = ("-c", str(EXAMPLE), "plan", "--from", "2026-11-25", "--days", "2", "--json")
+    as_module = run(*args, env=env, command=(sys.executable, "-m", "mgremind"))
+    as_script = run(*args, env=env)
+    assert as_module.returncode == 0
+    assert as_module.stdout == as_script.stdout
+    assert json.loads(as_module.stdout)["timezone"] == "Europe/Berlin"
+
+
+def test_no_command_is_bad_usage(env: dict[str, str]) -> None:
+    result = run("-c", str(EXAMPLE), env=env)
+    assert result.returncode == 2
+    assert "usage" in result.stderr
+
+
+def test_unknown_command_is_bad_usage(env: dict[str, str]) -> None:
+    result = run("-c", str(EXAMPLE), "frobnicate", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def test_check_on_the_example(env: dict[str, str]) -> None:
+    result = run("-c", str(EXAMPLE), "check", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    for meal in ("breakfast", "lunch", "dinner"):
+        assert meal in out
+    for name in ("Mag-Tab SR", "Magnesium citrate", "Calcium carbonate", "B complex", "Vitamin D3"):
+        assert name in out
+    for sid in ("slowmag", "citrate", "calcium", "bcomplex", "vitd"):
+        assert re.search(rf"\b{sid}\b", out)
+    assert "Europe/Berlin" in out
+    assert "Warning" not in out  # the example has none (SPEC: it is the plan users start from)
+
+
+def test_check_accepts_c_after_the_command(env: dict[str, str]) -> None:
+    result = run("check", "-c", str(EXAMPLE), env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_with_warnings_succeeds_and_shows_them(tmp_path: Path, env: dict[str, str]) -> None:
+    # daily_mg 400 is above the 350 mg UL and the citrate is declared as oxide: warnings, not errors.
+    text = EVERY_DAY.replace("daily_mg = 150", "daily_mg = 400").replace(
+        'unit = "capsule"', 'unit = "capsule"\nform = "oxide"'
+    )
+    path = write(tmp_path, text)
+    result = run("-c", str(path), "check", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "350" in result.stdout
+    assert "poorly absorbed" in result.stdout  # SPEC §2: "magnesium oxide (poorly absorbed, laxative)"
+
+
+def test_timezone_defaults_to_the_system_zone(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path, EVERY_DAY.replace('timezone = "Asia/Tokyo"', ""))
+    env["TZ"] = "America/New_York"
+    data = json.loads(run("-c", str(path), "plan", "--from", "2026-11-25", "--json", env=env).stdout)
+    assert data["timezone"] == "America/New_York"
+    # 2026-11-25 is in EST (DST ended on 2026-11-01): -05:00
+    assert data["days"][0]["reminders"][0]["at"] == "2026-11-25T07:00:00-05:00"
+
+
+def test_an_unknown_system_zone_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path, EVERY_DAY.replace('timezone = "Asia/Tokyo"', ""))
+    env["TZ"] = "Nowhere/Land"
+    result = run("-c", str(path), "check", env=env)
+    assert result.returncode == 2
+    assert "Nowhere/Land" in result.stderr
+
+
+BROKEN = """timezone = "Mars/Olympus"
+
+[reminders]
+led = "5m"
+
+[[meal]]
+name = "breakfast"
+time = "08:00"
+
+[[meal]]
+name = "dinner"
+time = "7:75"
+
+[[supplement]]
+id = "vitd"
+nutrient = "vitamin D"
+unit = "capsule"
+with = ["dinnr"]
+units = 1
+
+[[supplement]]
+id = "citrate"
+nutrient = "magnesium"
+unit = "capsule"
+mg_per_unit = 50
+
+[magnesium]
+daily_mg = "lots"
+"""
+
+
+def test_check_on_a_broken_file_lists_every_error(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path, BROKEN)
+    result = run("-c", str(path), "check", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith(f"{path}: ")]
+    assert len(errors) == 5, result.stderr
+    assert f'{path}: meal[1].time: "7:75" is not a time of day (HH:MM)' in errors
+    assert f'{path}: reminders.led: unknown key (did you mean "lead"?)' in errors
+    assert f'{path}: supplement[0].with[0]: no meal named "dinnr" (did you mean "dinner"?)' in errors
+    keys = sorted(line.split(": ")[1] for line in errors)
+    assert keys == sorted(["timezone", "reminders.led", "meal[1].time", "supplement[0].with[0]", "magnesium.daily_mg"])
+
+
+def test_check_on_a_toml_syntax_error_gives_line_and_column(tmp_path: Path, env: dict[str, str]) -> None:
+    # line 3 is `name = ` (7 characters): the value is missing at column 8.
+    path = write(tmp_path, 'timezone = "UTC"\n[[meal]]\nname = \ntime = "08:00"\n')
+    result = run("-c", str(path), "check", env=env)
+    assert result.returncode == 2
+    assert f"{path}: line 3, column 8: invalid TOML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "empty"),
+        (b"  \n\n\t\n", "empty"),
+        (b"\x00\x01\x02\x03binary", "binary"),
+        (b"\xff\xfe\x00t\x00i\x00m\x00e", "UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "UTF-8"),
+    ],
+)
+def test_unusable_files_are_bad_configuration(tmp_path: Path, env: dict[str, str], content: bytes, words: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(content)
+    for command in ("check", "plan", "next"):
+        result = run("-c", str(path), command, env=env)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert str(path) in result.stderr
+        assert words in result.stderr
+
+
+def test_a_directory_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
+    result = run("-c", str(tmp_path), "check", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"{tmp_path}: " in result.stderr
+    assert "directory" in result.stderr
+
+
+def test_a_missing_file_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
+    path = tmp_path / "nope.toml"
+    result = run("-c", str(path), "check", env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"{path}: " in result.stderr
+    assert "no such file" in result.stderr.lower()
+
+
+# ---------------------------------------------------------------------------- finding the configuration
+
+
+def test_no_configuration_anywhere_lists_the_paths_tried(tmp_path: Path, env: dict[str, str]) -> None:
+    if ETC_CONFIG.exists():
+        pytest.skip(f"{ETC_CONFIG} exists on this machine: a configuration is always found")
+    result = run("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert str(tmp_path / "xdg" / "mgremind" / "config.toml") in result.stderr
+    assert str(ETC_CONFIG) in result.stderr
+
+
+def test_no_configuration_without_xdg_lists_home_dot_config(tmp_path: Path, env: dict[str, str]) -> None:
+    if ETC_CONFIG.exists():
+        pytest.skip(f"{ETC_CONFIG} exists on this machine: a configuration is always found")
+    del env["XDG_CONFIG_HOME"]
+    env["CONFIGURATION_DIRECTORY"] = str(tmp_path / "systemd")
+    result = run("plan", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    tried = result.stderr
+    paths = [
+        str(tmp_path / "systemd" / "config.toml"),
+        str(tmp_path / "home" / ".config" / "mgremind" / "config.toml"),
+        str(ETC_CONFIG),
+    ]
+    for path in paths:
+        assert path in tried
+    assert [tried.index(path) for path in paths] == sorted(tried.index(path) for path in paths)  # in SPEC order
+
+
+def test_mgremind_config_is_read(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path / "elsewhere", EVERY_DAY, "mine.toml")
+    env["MGREMIND_CONFIG"] = str(path)
+    result = run("check", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(path) in result.stdout
+    assert "Asia/Tokyo" in result.stdout
+
+
+def test_mgremind_config_naming_a_missing_file_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
+    write(tmp_path / "xdg" / "mgremind", EVERY_DAY)  # exists, but the user asked for another file
+    env["MGREMIND_CONFIG"] = str(tmp_path / "missing.toml")
+    result = run("check", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert str(tmp_path / "missing.toml") in result.stderr
+
+
+def test_dash_c_wins_over_mgremind_config(tmp_path: Path, env: dict[str, str]) -> None:
+    env["MGREMIND_CONFIG"] = str(write(tmp_path, BROKEN, "broken.toml"))
+    good = write(tmp_path, EVERY_DAY, "good.toml")
+    result = run("-c", str(good), "check", env=env)
+    assert result.returncode == 0, result.stderr
+    assert str(good) in result.stdout
+
+
+def test_configuration_directory_is_read(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path / "systemd", EVERY_DAY)
+    write(tmp_path / "xdg" / "mgremind", BROKEN)  # later in the order: never read
+    env["CONFIGURATION_DIRECTORY"] = str(tmp_path / "systemd")
+    result = run("check", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(path) in result.stdout
+
+
+def test_xdg_config_home_is_read(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path / "xdg" / "mgremind", EVERY_DAY)
+    result = run("check", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(path) in result.stdout
+
+
+def test_mgremind_config_wins_over_configuration_directory(tmp_path: Path, env: dict[str, str]) -> None:
+    write(tmp_path / "systemd", BROKEN)
+    env["CONFIGURATION_DIRECTORY"] = str(tmp_path / "systemd")
+    env["MGREMIND_CONFIG"] = str(write(tmp_path, EVERY_DAY, "mine.toml"))
+    result = run("check", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------- plan --json
+
+SMALL = """
+timezone = "Europe/Berlin"
+
+[reminders]
+lead = "10m"
+
+[[meal]]
+name = "breakfast"
+time = "08:00"
+
+[[meal]]
+name = "lunch"
+time = "13:00"
+foods = ["lentil soup"]
+
+[[meal]]
+name = "dinner"
+time = "19:00"
+
+[[supplement]]
+id = "citrate"
+name = "Magnesium citrate"
+nutrient = "magnesium"
+unit = "capsule"
+mg_per_unit = 50
+
+[[supplement]]
+id = "calcium"
+name = "Calcium carbonate"
+nutrient = "calcium"
+unit = "tablet"
+mg_per_unit = 200
+step = 0.5
+
+[[supplement]]
+id = "vitd"
+name = "Vitamin D3"
+nutrient = "vitamin D"
+unit = "capsule"
+with = ["dinner"]
+units = 1
+
+[magnesium]
+daily_mg = 250
+max_dose_mg = 100
+phytate = "delay"
+calcium_ratio = 1.0
+"""
+
+
+def plan_json(tmp_path: Path, env: dict[str, str], text: str, *args: str) -> dict[str, Any]:
+    path = write(tmp_path, text)
+    result = run("-c", str(path), "plan", *args, "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)  # exactly one JSON object, nothing else on stdout
+    assert isinstance(data, dict)
+    return data
+
+
+def test_plan_json_is_the_hand_computed_plan(tmp_path: Path, env: dict[str, str]) -> None:
+    """2026-11-25 is a Wednesday in winter: Berlin is at +01:00.
+
+    Meals: breakfast 08:00; lunch 13:00 is phytate-rich ("lentil" in "lentil soup"), and phytate = "delay",
+    so its magnesium goes to 13:00 + 2h = 15:00 ("lunch+delay"); dinner 19:00.
+    Target T = daily_mg = 250 (no titration). Small doses: step = 1 × 50 mg; floor(250 / 50) = 5 steps,
+    each to the slot with the least magnesium (ties: earlier): breakfast 50, lunch+delay 50, dinner 50,
+    breakfast 100, lunch+delay 100; none above max_dose_mg 100. Day: 100 + 100 + 50 = 250 mg.
+    Calcium (ratio 1.0, steps of 0.5 × 200 = 100 mg): 100 mg Mg → 100 mg (0.5 tablet);
+    50 mg Mg → 0 or 100 are equally near, ties take the lower: none. Day calcium: 200 mg.
+    Vitamin D: 1 capsule with dinner (no mg: not magnesium or calcium, no mg_per_unit).
+    Reminders at slot − lead (10m) for meal slots; the delayed slot has no lead:
+    07:50, 15:00, 18:50. The lunch slot itself holds nothing: no reminder.
+    """
+    data = plan_json(tmp_path, env, SMALL, "--from", "2026-11-25")
+
+    def citrate(units: int) -> dict[str, Any]:
+        return {
+            "supplement": "citrate",
+            "name": "Magnesium citrate",
+            "nutrient": "magnesium",
+            "release": "immediate",
+            "units": units,
+            "unit": "capsule",
+            "mg": 50 * units,
+        }
+
+    calcium = {
+        "supplement": "calcium",
+        "name": "Calcium carbonate",
+        "nutrient": "calcium",
+        "release": "immediate",
+        "units": 0.5,
+        "unit": "tablet",
+        "mg": 100,
+    }
+    vitamin_d = {
+        "supplement": "vitd",
+        "name": "Vitamin D3",
+        "nutrient": "vitamin D",
+        "release": "immediate",
+        "units": 1,
+        "unit": "capsule",
+    }
+    expected_reminders = [
+        {
+            "id": "2026-11-25/breakfast",
+            "at": "2026-11-25T07:50:00+01:00",
+            "meal": "breakfast",
+            "delayed": False,
+            "magnesium_mg": 100,
+            "items": [citrate(2), calcium],
+            "notes": [],
+        },
+        {
+            "id": "2026-11-25/lunch+delay",
+            "at": "2026-11-25T15:00:00+01:00",
+            "meal": "lunch",
+            "delayed": True,
+            "magnesium_mg": 100,
+            "items": [citrate(2), calcium],
+            "notes": ["not with this meal: lentil soup"],  # SPEC §4: "not with this meal: whole wheat"
+        },
+        {
+            "id": "2026-11-25/dinner",
+            "at": "2026-11-25T18:50:00+01:00",
+            "meal": "dinner",
+            "delayed": False,
+            "magnesium_mg": 50,
+            "items": [citrate(1), vitamin_d],
+            "notes": [],
+        },
+    ]
+    # nutrient is "any other word" (SPEC §1): compared without regard to case
+    dinner_items = data["days"][0]["reminders"][2]["items"]
+    assert dinner_items[1]["nutrient"].lower() == "vitamin d"
+    vitamin_d["nutrient"] = dinner_items[1]["nutrient"]
+    assert data == {
+        "timezone": "Europe/Berlin",
+        "days": [
+            {
+                "date": "2026-11-25",
+                "magnesium_target_mg": 250,
+                "magnesium_mg": 250,
+                "calcium_mg": 200,
+                "reminders": expected_reminders,
+                "warnings": [],
+            }
+        ],
+    }
+
+
+def test_plan_json_types(tmp_path: Path, env: dict[str, str]) -> None:
+    data = plan_json(tmp_path, env, SMALL, "--from", "2026-11-25", "--days", "2")
+    assert set(data) == {"timezone", "days"}
+    for day in data["days"]:
+        assert set(day) == {"date", "magnesium_target_mg", "magnesium_mg", "calcium_mg", "reminders", "warnings"}
+        assert isinstance(day["date"], str)
+        dt.date.fromisoformat(day["date"])
+        for key in ("magnesium_target_mg", "magnesium_mg", "calcium_mg"):
+            assert isinstance(day[key], (int, float)) and not isinstance(day[key], bool)
+        assert isinstance(day["warnings"], list)
+        for reminder in day["reminders"]:
+            assert set(reminder) == {"id", "at", "meal", "delayed", "magnesium_mg", "items", "notes"}
+            at = dt.datetime.fromisoformat(reminder["at"])
+            assert at.utcoffset() is not None  # ISO with an offset
+            assert isinstance(reminder["delayed"], bool)
+            suffix = "+delay" if reminder["delayed"] else ""
+            assert reminder["id"] == f"{day['date']}/{reminder['meal']}{suffix}"
+            assert isinstance(reminder["notes"], list)
+            for item in reminder["items"]:
+                assert {"supplement", "name", "nutrient", "release", "units", "unit"} <= set(item)
+                assert set(item) <= {"supplement", "name", "nutrient", "release", "units", "unit", "mg"}
+                assert item["release"] in ("immediate", "slow")
+                assert ("mg" in item) == (item["nutrient"] in ("magnesium", "calcium"))
+
+
+def test_plan_json_in_summer_has_the_summer_offset(tmp_path: Path, env: dict[str, str]) -> None:
+    # 2026-07-01: Berlin is on CEST, +02:00; the wall-clock times stay those of the meals (minus lead).
+    data = plan_json(tmp_path, env, SMALL, "--from", "2026-07-01")
+    assert [reminder["at"] for reminder in data["days"][0]["reminders"]] == [
+        "2026-07-01T07:50:00+02:00",
+        "2026-07-01T15:00:00+02:00",
+        "2026-07-01T18:50:00+02:00",
+    ]
+
+
+def test_plan_days_three(tmp_path: Path, env: dict[str, str]) -> None:
+    data = plan_json(tmp_path, env, SMALL, "--from", "2026-12-30", "--days", "3")
+    assert [day["date"] for day in data["days"]] == ["2026-12-30", "2026-12-31", "2027-01-01"]
+    for day in data["days"]:
+        # every day has the same meals: the same three reminders, on that day
+        assert [reminder["id"] for reminder in day["reminders"]] == [
+            f"{day['date']}/breakfast",
+            f"{day['date']}/lunch+delay",
+            f"{day['date']}/dinner",
+        ]
+        assert all(reminder["at"].startswith(day["date"] + "T") for reminder in day["reminders"])
+        assert day["magnesium_mg"] == 250
+
+    path = tmp_path / "config.toml"
+    table = run("-c", str(path), "plan", "--from", "2026-12-30", "--days", "3", env=env)
+    assert table.returncode == 0
+    for date in ("2026-12-30", "2026-12-31", "2027-01-01"):
+        assert date in table.stdout
+    assert "2027-01-02" not in table.stdout
+
+
+def test_plan_default_is_one_day(tmp_path: Path, env: dict[str, str]) -> None:
+    data = plan_json(tmp_path, env, SMALL, "--from", "2026-11-25")
+    assert len(data["days"]) == 1
+
+
+# ---------------------------------------------------------------------------- plan (table)
+
+TWO_MEALS = """
+timezone = "Europe/Berlin"
+
+[[meal]]
+name = "breakfast"
+time = "08:00"
+
+[[meal]]
+name = "dinner"
+time = "19:15"
+
+[[supplement]]
+id = "citrate"
+name = "Magnesium citrate"
+nutrient = "magnesium"
+unit = "capsule"
+mg_per_unit = 50
+
+[[supplement]]
+id = "calcium"
+name = "Calcium carbonate"
+nutrient = "calcium"
+unit = "tablet"
+mg_per_unit = 200
+step = 0.5
+
+[magnesium]
+daily_mg = 250
+max_dose_mg = 100
+calcium_ratio = 1.0
+"""
+
+
+def test_plan_table(tmp_path: Path, env: dict[str, str]) -> None:
+    """Two meals, T = 250, steps of 50 mg, max_dose_mg 100: breakfast 50, dinner 50, breakfast 100,
+    dinner 100; the fifth step fits nowhere (100 + 50 > 100), so the day plans 200 of 250 mg and warns.
+    Calcium: 100 mg Mg → 100 mg (0.5 tablet) at each meal: 200 mg."""
+    path = write(tmp_path, TWO_MEALS)
+    result = run("-c", str(path), "plan", "--from", "2026-11-25", env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for text in ("2026-11-25", "08:00", "19:15", "breakfast", "dinner", "Magnesium citrate", "Calcium carbonate"):
+        assert text in out
+    assert "Europe/Berlin" in out
+    # each meal's row: 2 capsules of citrate, 100 mg
+    rows = [line for line in out.splitlines() if "Magnesium citrate" in line]
+    assert len(rows) == 2
+    for row in rows:
+        assert re.search(r"\b2 capsules?\b", row)
+        assert re.search(r"\b100 mg\b", row)
+    # the day's totals: magnesium 200 planned of 250, calcium 200
+    heading = next(line for line in out.splitlines() if "2026-11-25" in line and "250" in line)
+    assert "200" in heading
+
+    data = plan_json(tmp_path, env, TWO_MEALS, "--from", "2026-11-25")
+    (day,) = data["days"]
+    assert (day["magnesium_target_mg"], day["magnesium_mg"], day["calcium_mg"]) == (250, 200, 200)
+    assert len(day["warnings"]) == 1
+    assert "200" in day["warnings"][0] and "250" in day["warnings"][0]
+    for warning in day["warnings"]:
+        assert warning in out  # the table shows the day's warnings
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--from", "2026-02-30"),
+        ("--from", "tomorrow"),
+        ("--from", "25.11.2026"),
+        ("--from", ""),
+        ("--days", "0"),
+        ("--days", "-1"),
+        ("--days", "x"),
+        ("--days", "1.5"),
+        ("--days", "99999999999999999999"),
+    ],
+)
+def test_plan_bad_arguments_are_bad_usage(env: dict[str, str], args: tuple[str, str]) -> None:
+    result = run("-c", str(EXAMPLE), "plan", *args, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert args[0] in result.stderr
+
+
+# ---------------------------------------------------------------------------- next
+
+
+def test_next_count_three(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path, EVERY_DAY)
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    result = run("-c", str(path), "next", "--count", "3", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    reminders = json.loads(result.stdout)["reminders"]
+    assert len(reminders) == 3
+    instants = [dt.datetime.fromisoformat(reminder["at"]) for reminder in reminders]
+    assert all(at >= before for at in instants)  # in the future of the moment the command started
+    assert instants == sorted(instants)
+    assert len({reminder["id"] for reminder in reminders}) == 3
+    # three meals a day: the next three reminders lie within one day of now
+    assert instants[-1] - before <= dt.timedelta(days=1, hours=1)
+    for at in instants:
+        assert at.utcoffset() == dt.timedelta(hours=9)  # Asia/Tokyo
+        assert at.strftime("%H:%M") in ("07:00", "12:00", "19:00")
+
+
+def test_next_table_respects_count(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path, EVERY_DAY)
+    for count in (1, 3, 7):
+        result = run("-c", str(path), "next", "--count", str(count), env=env)
+        assert result.returncode == 0, result.stderr
+        stamps = re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", result.stdout)
+        assert len(stamps) == count
+        assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize("count", ["0", "-3", "three"])
+def test_next_bad_count_is_bad_usage(env: dict[str, str], count: str) -> None:
+    result = run("-c", str(EXAMPLE), "next", "--count", count, env=env)
+    assert result.returncode == 2
+    assert "--count" in result.stderr
+
+
+# ---------------------------------------------------------------------------- secrets
+
+
+def test_notify_urls_never_show(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path, EVERY_DAY + f'\n[notify]\nurls = ["json://user:{SECRET}@127.0.0.1:9/x"]\n')
+    check = run("-c", str(path), "check", env=env)
+    assert check.returncode == 0, check.stderr
+    assert "json://" in check.stdout  # the channel is listed, redacted
+    commands = [
+        ("check",),
+        ("plan", "--from", "2026-11-25"),
+        ("plan", "--from", "2026-11-25", "--json"),
+        ("next", "--count", "3"),
+        ("next", "--count", "3", "--json"),
+    ]
+    for command in commands:
+        result = run("-c", str(path), *command, env=env)
+        assert result.returncode == 0, result.stderr
+        assert SECRET not in result.stdout + result.stderr
+
+
+def test_notify_urls_never_show_in_errors(tmp_path: Path, env: dict[str, str]) -> None:
+    text = EVERY_DAY.replace('"Asia/Tokyo"', '"Asia/Tokio"') + (
+        f'\n[notify]\nurls = ["json://user:{SECRET}@127.0.0.1:9/x", "{SECRET}-not-a-url"]\nconsole = "{SECRET}"\n'
+    )
+    path = write(tmp_path, text)
+    result = run("-c", str(path), "check", env=env)
+    assert result.returncode == 2
+    assert f"{path}: notify.urls[1]: " in result.stderr
+    assert f"{path}: notify.console: " in result.stderr
+    assert SECRET not in result.stdout + result.stderr
