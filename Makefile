@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The example plan for the next 7 days (reminders go to the console: no channel is configured).
+# The daemon on the example plan: reminders go to the console (no channel is configured).
+# It first shows what is coming; Ctrl-C stops it.
 run: $(STAMP)
-	$(BIN)/mgremind -c config.example.toml plan --days 7
+	$(BIN)/mgremind -c config.example.toml next --count 3
+	exec $(BIN)/mgremind -c config.example.toml run
 
 # The whole suite: lint, types, tests.
 test: $(STAMP)

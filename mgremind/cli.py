@@ -154,12 +154,20 @@ def _run(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _notify_test(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     from mgremind.logs import setup_logging
-    from mgremind.notify import ChannelError, configured_urls, load_channels, secret_fragments, send_safely
+    from mgremind.notify import (
+        ChannelError,
+        channel_secrets,
+        configured_urls,
+        load_channels,
+        secret_fragments,
+        send_safely,
+    )
 
     secrets = setup_logging(logging.WARNING)
     try:
         secrets.fragments = secret_fragments(configured_urls(config, os.environ))
         channels = load_channels(config, os.environ)
+        secrets.fragments = sorted({*secrets.fragments, *channel_secrets(channels)}, key=len, reverse=True)
     except ChannelError as error:
         print(f"mgremind: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

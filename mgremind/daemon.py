@@ -32,12 +32,21 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from mgremind.config import Config, ConfigError, load_config
 from mgremind.logs import SecretFilter
-from mgremind.notify import Channel, ChannelError, configured_urls, load_channels, secret_fragments, send_safely
+from mgremind.notify import (
+    Channel,
+    ChannelError,
+    channel_secrets,
+    configured_urls,
+    load_channels,
+    secret_fragments,
+    send_safely,
+)
 from mgremind.plan import Reminder, plan_day, wall_clock_instant
 from mgremind.render import clock, notification
 from mgremind.state import State, state_directory
@@ -68,7 +77,7 @@ def reminders_between(config: Config, start: dt.datetime, end: dt.datetime) -> l
     while day <= last:
         found.extend(r for r in plan_day(config, day).reminders if start <= r.at < end)
         day += dt.timedelta(days=1)
-    return sorted(found, key=lambda reminder: reminder.at)
+    return sorted(found, key=lambda reminder: reminder.instant)
 
 
 def next_midnight(config: Config, now: dt.datetime) -> dt.datetime:
@@ -144,6 +153,7 @@ class Daemon:
         self.now = now
         self._lock = threading.RLock()  # guards self.plan against a reload during a delivery
         self._in_flight = 0
+        self._delivering: set[str] = set()
         self._idle = threading.Condition()
         self._wake_reader, self._wake_writer = socket.socketpair()
         self.scheduler = BackgroundScheduler(
@@ -230,6 +240,7 @@ class Daemon:
             config = load_config(self.config_path)
             secrets = secret_fragments(configured_urls(config, os.environ))
             channels = load_channels(config)
+            secrets = sorted({*secrets, *channel_secrets(channels)}, key=len, reverse=True)
         except ConfigError as error:
             for line in error.lines():
                 log.error("reload failed: %s", line)
@@ -251,8 +262,9 @@ class Daemon:
 
     def _schedule(self) -> None:
         """(Re)builds the jobs: today's and tomorrow's reminders, catch-up, the midnight roll."""
-        now = self.now()
+        # Under the lock: the midnight job (a worker thread) and SIGHUP (the main thread) may meet.
         with self._lock:
+            now = self.now()
             config = self.plan.config
             overdue = [
                 r
@@ -260,21 +272,26 @@ class Daemon:
                 if self.state.outcome(r.id) is None
             ]
             upcoming = reminders_between(config, now, horizon_end(config, now))
-            self.plan.jobs = {r.id: r for r in upcoming}
-        for job in self.scheduler.get_jobs():
-            if not job.id.endswith("#retry"):
-                job.remove()
-        decision = catch_up(overdue, now, config.reminders.catch_up)
-        for reminder in decision.missed:
-            log.warning("missed %s (due %s, more than catch_up ago)", reminder.id, reminder.at.isoformat())
-            self.state.close_reminder(reminder.id, reminder.at, "missed", now)
-        for reminder in decision.late:
-            self._add_job(reminder, now)
-        for reminder in upcoming:
-            self._add_job(reminder, reminder.at)
-        self.scheduler.add_job(
-            self._roll_over, DateTrigger(next_midnight(config, now)), id="midnight", misfire_grace_time=None
-        )
+            jobs = self.scheduler.get_jobs()
+            # A reminder with a retry pending is not overdue: its retries decide when to give up.
+            retrying = {job.id.removesuffix("#retry") for job in jobs if job.id.endswith("#retry")}
+            overdue = [r for r in overdue if r.id not in retrying]
+            for job in jobs:
+                if not job.id.endswith("#retry"):
+                    with contextlib.suppress(JobLookupError):  # it fired and went meanwhile
+                        job.remove()
+            decision = catch_up(overdue, now, config.reminders.catch_up)
+            for reminder in decision.missed:
+                log.warning("missed %s (due %s, more than catch_up ago)", reminder.id, reminder.at.isoformat())
+                self.state.close_reminder(reminder.id, reminder.at, "missed", now)
+            self.plan.jobs = {r.id: r for r in (*decision.late, *upcoming)}
+            for reminder in decision.late:
+                self._add_job(reminder, now)
+            for reminder in upcoming:
+                self._add_job(reminder, reminder.at)
+            self.scheduler.add_job(
+                self._roll_over, DateTrigger(next_midnight(config, now)), id="midnight", misfire_grace_time=None
+            )
         self.poke()
 
     def _add_job(self, reminder: Reminder, when: dt.datetime, job_id: str | None = None) -> None:
@@ -308,7 +325,7 @@ class Daemon:
         now = self.now()
         pending = sorted(
             (r for r in self.plan.jobs.values() if r.at >= now and self.state.outcome(r.id) is None),
-            key=lambda r: r.at,
+            key=lambda r: r.instant,
         )
         if not pending:
             return f"{prefix}no reminder until tomorrow"
@@ -332,18 +349,31 @@ class Daemon:
             self.poke()
 
     def _deliver_once(self, reminder_id: str) -> None:
+        # One delivery of a reminder at a time: a reload may schedule a catch-up of a
+        # reminder whose delivery (or retry) is under way in another thread.
         with self._lock:
+            if reminder_id in self._delivering:
+                return
+            self._delivering.add(reminder_id)
             plan = self.plan
+        try:
+            self._deliver_to_channels(plan, reminder_id)
+        finally:
+            with self._lock:
+                self._delivering.discard(reminder_id)
+
+    def _deliver_to_channels(self, plan: _Plan, reminder_id: str) -> None:
         reminder = plan.jobs.get(reminder_id) or _find(plan.config, reminder_id, self.now())
         if reminder is None or self.state.outcome(reminder_id) is not None:
             return
         now = self.now()
-        if now - reminder.at > plan.config.reminders.catch_up:
+        done = self.state.deliveries(reminder_id)
+        # catch_up bounds how late a first attempt may be; retries are bounded by retry_for.
+        if not done and now - reminder.at > plan.config.reminders.catch_up:
             log.warning("missed %s (due %s, more than catch_up ago)", reminder_id, reminder.at.isoformat())
             self.state.close_reminder(reminder_id, reminder.at, "missed", now)
             return
         title, body = late_text(reminder, now, *notification(plan.config, reminder))
-        done = self.state.deliveries(reminder_id)
         failed: list[tuple[Channel, int]] = []
         for channel in plan.channels:
             previous = done.get(channel.key)
@@ -392,8 +422,10 @@ def _find(config: Config, reminder_id: str, now: dt.datetime) -> Reminder | None
 
 def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: SecretFilter) -> int:
     """`mgremind run` once the configuration is valid: returns the exit status."""
+    # The URLs' secrets are known to the log filter before apprise first sees them.
     secrets.fragments = secret_fragments(configured_urls(config, environ))
     channels = load_channels(config, environ)  # ChannelError: the caller reports it
+    secrets.fragments = sorted({*secrets.fragments, *channel_secrets(channels)}, key=len, reverse=True)
     state_path = state_directory(environ) / "state.sqlite3"
     state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
     log.info("state in %s", state_path)

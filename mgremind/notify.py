@@ -32,6 +32,7 @@ class Channel:
     key: str  # stable id in the state database: a hash of the URL, or "console"
     label: str  # what logs and `notify-test` show: never a secret
     send: Callable[[str, str], bool]  # (title, body) → accepted
+    secrets: frozenset[str] = frozenset()  # what a log line must never show: the URL and its secret parts
 
 
 def send_safely(channel: Channel, title: str, body: str) -> str | None:
@@ -61,7 +62,8 @@ def _apprise_channel(service: Any, raw_url: str) -> Channel:
     def send(title: str, body: str) -> bool:
         return bool(service.notify(body=body, title=title))
 
-    return Channel(channel_key(raw_url), shown_url(service), send)
+    label = shown_url(service)
+    return Channel(channel_key(raw_url), label, send, frozenset(_fragments(raw_url, label)))
 
 
 def shown_url(service: Any, privacy: bool = True) -> str:
@@ -139,11 +141,20 @@ def secret_fragments(urls: Iterable[str]) -> list[str]:
     """
     fragments: set[str] = set()
     for url in urls:
-        fragments.add(url)
         services = apprise.Apprise()
         shown = " ".join(shown_url(service) for service in services) if services.add(url) else ""
-        body = url.split("://", 1)[-1]
-        for part in re.split(r"[/:@?&=#,]", body):
-            if len(part) >= 4 and part not in shown:
-                fragments.add(part)
+        fragments |= _fragments(url, shown)
     return sorted(fragments, key=len, reverse=True)
+
+
+def channel_secrets(channels: Iterable[Channel]) -> list[str]:
+    """Every secret of these channels, the longest first (so a URL goes before its parts)."""
+    return sorted({fragment for channel in channels for fragment in channel.secrets}, key=len, reverse=True)
+
+
+def _fragments(url: str, shown: str) -> set[str]:
+    fragments = {url}
+    for part in re.split(r"[/:@?&=#,]", url.split("://", 1)[-1]):
+        if len(part) >= 4 and part not in shown:
+            fragments.add(part)
+    return fragments

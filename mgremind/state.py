@@ -109,6 +109,11 @@ class State:
             )
         for target in range(version + 1, SCHEMA_VERSION + 1):
             db.execute("BEGIN IMMEDIATE")
+            # Another process (the daemon and a command, started together) may have migrated
+            # between the read above and this lock: read again under the lock.
+            if db.execute("PRAGMA user_version").fetchone()[0] >= target:
+                db.execute("COMMIT")
+                continue
             try:
                 for statement in _statements(MIGRATIONS[target - 1]):
                     db.execute(statement)
