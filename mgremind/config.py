@@ -35,7 +35,7 @@ ALL_DAYS = frozenset(range(7))
 # Reminder ids are DATE/MEAL, DATE/MEAL+delay: these characters would make them ambiguous.
 _RESERVED_IN_NAMES = re.compile(r"[/+@\x00-\x1f\x7f]")
 _SUPPLEMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?\Z")
+_DURATION = re.compile(r"(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?\Z")
 _TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\Z")
 _APPRISE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -140,7 +140,15 @@ class Problem:
     message: str
 
     def render(self, source: str) -> str:
-        return f"{source}: {self.key}: {self.message}" if self.key else f"{source}: {self.message}"
+        line = f"{source}: {self.key}: {self.message}" if self.key else f"{source}: {self.message}"
+        return printable(line)
+
+
+def printable(text: str) -> str:
+    """Control characters and line breaks a value may carry, escaped: one problem, one line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 @dataclass(frozen=True)
@@ -248,9 +256,9 @@ def _boolean(value: object) -> bool:
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Invalid(f"must be a number, not {_type_name(value)}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise Invalid("must be a finite number")
-    if abs(value) > 1e9:
+    if abs(value) > 1e9:  # an int of any size compares with a float exactly, without overflow
         raise Invalid(f"{value} is too large")
     return float(value)
 
@@ -350,6 +358,8 @@ def _suggestion(word: str, candidates: Iterable[str]) -> str:
 
 
 def _key_path(parent: str, key: str) -> str:
+    if "://" in key:  # a URL written as a key (a slip in [notify]) may hold a secret: never echo it
+        key = "<a URL>"
     name = key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace('"', '\\"') + '"'
     return f"{parent}.{name}" if parent else name
 
@@ -467,7 +477,7 @@ def _weekday(value: object) -> int:
 
 def _meal_name(value: object) -> str:
     name = _string(value)
-    if _RESERVED_IN_NAMES.search(name):
+    if _RESERVED_IN_NAMES.search(name) or not name.isprintable():
         raise Invalid(f'"{name}" must not contain "/", "+", "@" or control characters (they separate reminder ids)')
     return name
 
@@ -705,7 +715,7 @@ def _check_step_count(supplement: Supplement, magnesium: Magnesium, problems: _P
     if supplement.mg_per_unit is None or magnesium.daily_mg is None:
         return
     step_mg = supplement.step * supplement.mg_per_unit
-    if magnesium.daily_mg / step_mg > MAX_STEPS_A_DAY:
+    if magnesium.daily_mg > MAX_STEPS_A_DAY * step_mg:  # multiplied, not divided: step_mg may underflow to 0
         problems.error(
             f"{supplement.key}.step",
             f"a step of {supplement.step:g} {supplement.unit} ({step_mg:g} mg) splits daily_mg "
@@ -820,6 +830,8 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         document: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(source, [_syntax_problem(str(error))]) from None
+    except ValueError as error:  # e.g. an integer beyond Python's 4300-digit conversion limit
+        raise ConfigError(source, [Problem("", f"invalid TOML: {error}")]) from None
     return document
 
 
