@@ -118,8 +118,13 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(RETRY_FIRST * (1 << min(max(attempts - 1, 0), 20)), RETRY_LONGEST)
 
 
-def late_text(reminder: Reminder, now: dt.datetime, title: str, body: str) -> tuple[str, str]:
-    if now - reminder.at <= LATE_AFTER:
+def is_late(reminder: Reminder, now: dt.datetime, caught_up: bool = False) -> bool:
+    """A reminder caught up after downtime is late; one the scheduler fires is late past LATE_AFTER."""
+    return caught_up or now - reminder.at > LATE_AFTER
+
+
+def late_text(reminder: Reminder, title: str, body: str, late: bool) -> tuple[str, str]:
+    if not late:
         return title, body
     return f"{title} (late)", f"Late: this reminder was due at {clock(reminder.at)}.\n{body}"
 
@@ -286,7 +291,7 @@ class Daemon:
                 self.state.close_reminder(reminder.id, reminder.at, "missed", now)
             self.plan.jobs = {r.id: r for r in (*decision.late, *upcoming)}
             for reminder in decision.late:
-                self._add_job(reminder, now)
+                self._add_job(reminder, now, caught_up=True)
             for reminder in upcoming:
                 self._add_job(reminder, reminder.at)
             self.scheduler.add_job(
@@ -294,11 +299,13 @@ class Daemon:
             )
         self.poke()
 
-    def _add_job(self, reminder: Reminder, when: dt.datetime, job_id: str | None = None) -> None:
+    def _add_job(
+        self, reminder: Reminder, when: dt.datetime, job_id: str | None = None, caught_up: bool = False
+    ) -> None:
         self.scheduler.add_job(
             self._deliver,
             DateTrigger(when),
-            args=[reminder.id],
+            args=[reminder.id, caught_up],
             id=job_id or reminder.id,
             replace_existing=True,
             # Late is better than lost: the job may run up to catch_up late (suspend, slow start).
@@ -335,11 +342,11 @@ class Daemon:
 
     # ------------------------------------------------------------------ delivery
 
-    def _deliver(self, reminder_id: str) -> None:
+    def _deliver(self, reminder_id: str, caught_up: bool = False) -> None:
         with self._idle:
             self._in_flight += 1
         try:
-            self._deliver_once(reminder_id)
+            self._deliver_once(reminder_id, caught_up)
         except Exception:
             log.exception("delivery of %s failed unexpectedly", reminder_id)
         finally:
@@ -348,7 +355,7 @@ class Daemon:
                 self._idle.notify_all()
             self.poke()
 
-    def _deliver_once(self, reminder_id: str) -> None:
+    def _deliver_once(self, reminder_id: str, caught_up: bool) -> None:
         # One delivery of a reminder at a time: a reload may schedule a catch-up of a
         # reminder whose delivery (or retry) is under way in another thread.
         with self._lock:
@@ -357,12 +364,12 @@ class Daemon:
             self._delivering.add(reminder_id)
             plan = self.plan
         try:
-            self._deliver_to_channels(plan, reminder_id)
+            self._deliver_to_channels(plan, reminder_id, caught_up)
         finally:
             with self._lock:
                 self._delivering.discard(reminder_id)
 
-    def _deliver_to_channels(self, plan: _Plan, reminder_id: str) -> None:
+    def _deliver_to_channels(self, plan: _Plan, reminder_id: str, caught_up: bool) -> None:
         reminder = plan.jobs.get(reminder_id) or _find(plan.config, reminder_id, self.now())
         if reminder is None or self.state.outcome(reminder_id) is not None:
             return
@@ -373,7 +380,8 @@ class Daemon:
             log.warning("missed %s (due %s, more than catch_up ago)", reminder_id, reminder.at.isoformat())
             self.state.close_reminder(reminder_id, reminder.at, "missed", now)
             return
-        title, body = late_text(reminder, now, *notification(plan.config, reminder))
+        late = is_late(reminder, now, caught_up)
+        title, body = late_text(reminder, *notification(plan.config, reminder), late)
         failed: list[tuple[Channel, int]] = []
         for channel in plan.channels:
             previous = done.get(channel.key)
@@ -384,26 +392,26 @@ class Daemon:
             error = send_safely(channel, title, text)
             self.state.finish_delivery(reminder_id, channel.key, self.now(), error)
             if error is None:
-                log.info("sent %s to %s%s", reminder_id, channel.label, " (late)" if title.endswith("(late)") else "")
+                log.info("sent %s to %s%s", reminder_id, channel.label, " (late)" if late else "")
             else:
                 attempts = (previous.attempts if previous else 0) + 1
                 log.warning("channel %s failed for %s (attempt %d): %s", channel.label, reminder_id, attempts, error)
                 failed.append((channel, attempts))
         if not failed:
-            self.state.close_reminder(
-                reminder_id, reminder.at, "delivered", self.now(), late=now - reminder.at > LATE_AFTER
-            )
+            self.state.close_reminder(reminder_id, reminder.at, "delivered", self.now(), late=late)
             return
-        self._retry_or_give_up(plan.config, reminder, failed)
+        self._retry_or_give_up(plan.config, reminder, failed, caught_up)
 
-    def _retry_or_give_up(self, config: Config, reminder: Reminder, failed: Sequence[tuple[Channel, int]]) -> None:
+    def _retry_or_give_up(
+        self, config: Config, reminder: Reminder, failed: Sequence[tuple[Channel, int]], caught_up: bool
+    ) -> None:
         now = self.now()
         deliveries = self.state.deliveries(reminder.id)
         first_attempt = min(deliveries[channel.key].first_attempt_at for channel, _ in failed)
         attempts = max(count for _, count in failed)
         when = now + retry_delay(attempts)
         if when - first_attempt <= config.reminders.retry_for:
-            self._add_job(reminder, when, job_id=f"{reminder.id}#retry")
+            self._add_job(reminder, when, job_id=f"{reminder.id}#retry", caught_up=caught_up)
             return
         labels = ", ".join(channel.label for channel, _ in failed)
         log.error("giving up on %s for %s after %s of retries", labels, reminder.id, config.reminders.retry_for)

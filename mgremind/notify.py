@@ -59,11 +59,24 @@ def console_channel(stream: TextIO | None = None) -> Channel:
 
 
 def _apprise_channel(service: Any, raw_url: str) -> Channel:
-    def send(title: str, body: str) -> bool:
-        return bool(service.notify(body=body, title=title))
+    # apprise waits up to 5.5 s between two messages of one service (rate limits of public
+    # services); a reminder daemon sends a few a day, and a held-back reminder is a late one.
+    service.request_rate_per_sec = 0
 
-    label = shown_url(service)
+    def send(title: str, body: str) -> bool:
+        # Plain text: the body is lines of doses and notes, not HTML or markdown.
+        return bool(service.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT))
+
+    label = channel_label(service)
     return Channel(channel_key(raw_url), label, send, frozenset(_fragments(raw_url, label)))
+
+
+def channel_label(service: Any) -> str:
+    """How a channel is shown: apprise's privacy rendering (passwords hidden), less its path
+    and query, where tokens and addresses often sit: "json://user:****@host:8080/…"."""
+    scheme, _, rest = shown_url(service).partition("://")
+    location, slash, _ = rest.split("?", 1)[0].partition("/")
+    return f"{scheme}://{location}" + ("/…" if slash else "")
 
 
 def shown_url(service: Any, privacy: bool = True) -> str:
@@ -134,15 +147,11 @@ def _config_channels(path: Path) -> list[Channel]:
 
 
 def secret_fragments(urls: Iterable[str]) -> list[str]:
-    """The parts of each URL that its privacy rendering hides: passwords, tokens, keys.
-
-    Anything in a URL that apprise does not print with privacy on is treated as secret,
-    and so is the whole URL.
-    """
+    """The parts of each URL that its label hides: passwords, tokens, keys, and the whole URL."""
     fragments: set[str] = set()
     for url in urls:
         services = apprise.Apprise()
-        shown = " ".join(shown_url(service) for service in services) if services.add(url) else ""
+        shown = " ".join(channel_label(service) for service in services) if services.add(url) else ""
         fragments |= _fragments(url, shown)
     return sorted(fragments, key=len, reverse=True)
 
@@ -153,8 +162,16 @@ def channel_secrets(channels: Iterable[Channel]) -> list[str]:
 
 
 def _fragments(url: str, shown: str) -> set[str]:
+    """The URL and each part of it that its label does not show: user, password, path
+    segments, query values. Short lower-case words ("notify", "hooks") are left out: scrubbing
+    them would garble ordinary log lines, and tokens have digits, capitals or length."""
     fragments = {url}
-    for part in re.split(r"[/:@?&=#,]", url.split("://", 1)[-1]):
-        if len(part) >= 4 and part not in shown:
+    location, _, query = url.split("://", 1)[-1].partition("?")
+    parts = re.split(r"[/:@#,]", location) + [
+        value for _, _, value in (pair.partition("=") for pair in query.split("&"))
+    ]
+    for part in parts:
+        word = part.isascii() and part.isalpha() and part.islower() and len(part) < 12
+        if len(part) >= 4 and part not in shown and not word:
             fragments.add(part)
     return fragments

@@ -27,7 +27,8 @@ class Received:
 class JsonReceiver:
     """An HTTP server for apprise's json:// that records each notification.
 
-    `failing = True` makes it answer 503, as a channel that is down would.
+    `failing = True` makes it answer 503, as a channel that is down would; `delay` (seconds)
+    holds back the answer to an accepted notification, as a slow channel would.
     """
 
     failing: bool = False
@@ -35,6 +36,7 @@ class JsonReceiver:
     refused: int = 0
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: float = 0.0
 
     def start(self) -> JsonReceiver:
         receiver = self
@@ -53,6 +55,7 @@ class JsonReceiver:
                     receiver.received.append(
                         Received(arrived, str(payload.get("title", "")), str(payload.get("message", "")))
                     )
+                time.sleep(receiver.delay)
                 self.send_response(200)
                 self.end_headers()
 

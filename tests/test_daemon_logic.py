@@ -34,6 +34,7 @@ from mgremind.daemon import (
     Daemon,
     catch_up,
     horizon_end,
+    is_late,
     late_text,
     lookback_start,
     next_midnight,
@@ -351,10 +352,12 @@ def test_late_text() -> None:
     config = plan(NY, meal("nightcap", "23:59:30"))
     reminder = reminder_of(config, "2026-11-23/nightcap")  # 23:59:30 EST = 2026-11-24 04:59:30Z
     assert dt.timedelta(seconds=60) == LATE_AFTER
-    on_time = late_text(reminder, utc(2026, 11, 24, 5, 0, 30), "Magnesium: nightcap", "body")  # 60 s after
-    assert on_time == ("Magnesium: nightcap", "body")
-    # 61 s after, past midnight: the text names the local time it was due.
-    late = late_text(reminder, utc(2026, 11, 24, 5, 0, 31), "Magnesium: nightcap", "body")
+    assert not is_late(reminder, utc(2026, 11, 24, 5, 0, 30))  # fired 60 s after its time: on time
+    assert is_late(reminder, utc(2026, 11, 24, 5, 0, 31))  # 61 s after
+    assert is_late(reminder, utc(2026, 11, 24, 4, 59, 40), caught_up=True)  # 10 s, but due while the daemon was down
+    assert late_text(reminder, "Magnesium: nightcap", "body", late=False) == ("Magnesium: nightcap", "body")
+    # The text names the local time it was due, though it goes out past midnight.
+    late = late_text(reminder, "Magnesium: nightcap", "body", late=True)
     assert late == ("Magnesium: nightcap (late)", "Late: this reminder was due at 23:59:30.\nbody")
 
 
@@ -479,7 +482,7 @@ def test_schedule_holds_today_and_tomorrow_and_the_midnight_roll(make_rig: RigFa
             assert job.misfire_grace_time is None  # the roll-over runs however late (after a suspend)
             continue
         assert job.func == rig.daemon._deliver
-        assert job.args == (job.id,)
+        assert job.args == (job.id, False)  # (reminder id, caught up after downtime)
         # SPEC §4 pitfall: a job late by less than catch_up (2h) must still run.
         assert job.misfire_grace_time == 2 * 3600
     assert rig.daemon._status() == "next: dinner at 19:00 on Mon 2026-11-23"
@@ -597,9 +600,10 @@ def test_interrupted_delivery_is_resent_saying_it_may_repeat(make_rig: RigFactor
     rig.daemon._schedule()
     assert rig.jobs()["2026-11-23/breakfast"] == utc(2026, 11, 23, 12, 30, 40)
     rig.fire("2026-11-23/breakfast")
-    # 40 s after its time: not "late" (LATE_AFTER is 60 s), but it may be a repeat.
+    # Caught up on start (due while the daemon was down), so late, though only 40 s; and it may be a repeat.
     assert rig.console.getvalue() == (
-        f"Magnesium: breakfast\n  {CITRATE}\n  (This may repeat a message sent just before a restart.)\n"
+        "Magnesium: breakfast (late)\n  Late: this reminder was due at 07:30.\n"
+        f"  {CITRATE}\n  (This may repeat a message sent just before a restart.)\n"
     )
     assert rig.state.deliveries("2026-11-23/breakfast") == {"console": Delivery("sent", 2, utc(2026, 11, 23, 12, 30))}
 
