@@ -14,9 +14,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from mgremind import __version__
-from mgremind.config import Config, ConfigError, ConfigNotFound, find_config, load_config
+from mgremind.config import Config, ConfigError, ConfigNotFound, exposed_secret_files, find_config, load_config
+from mgremind.logs import LEVELS
 from mgremind.plan import plan_days, upcoming
 from mgremind.render import check_summary, plan_json, plan_table, upcoming_json, upcoming_table
 
@@ -74,15 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
     upcoming.add_argument("--count", type=_count(1000), default=5, metavar="N", help="how many (default 5)")
     upcoming.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    commands.add_parser("run", parents=[config_option], help="the daemon, in the foreground (what systemd starts)")
+    logging_option = argparse.ArgumentParser(add_help=False)
+    logging_option.add_argument("--log-level", choices=LEVELS, default="info", help="least important events logged")
     commands.add_parser(
-        "notify-test", parents=[config_option], help="send one test notification to every channel, report each"
+        "run", parents=[config_option, logging_option], help="the daemon, in the foreground (what systemd starts)"
     )
+    commands.add_parser(
+        "notify-test",
+        parents=[config_option, logging_option],
+        help="send one test notification to every channel, report each",
+    )
+
+    install = commands.add_parser(
+        "install-service", parents=[config_option], help="write a systemd unit for this installation"
+    )
+    install.add_argument("--user", action="store_true", help="a user service (systemctl --user), not a system one")
+    install.add_argument("--print", action="store_true", help="print the unit instead of writing it")
+    install.add_argument("--force", action="store_true", help="replace a unit that differs from this one")
+    install.add_argument("--output", metavar="FILE", type=Path, help="write here instead of systemd's unit directory")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "install-service" and not getattr(args, "config", None):
+        return _install_service(None, args)  # the unit may come before the configuration
     try:
         args.config_file = find_config(getattr(args, "config", None), os.environ)
         config = load_config(args.config_file)
@@ -101,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_BAD_INPUT
     now = dt.datetime.now(config.zone)
+    if args.command == "install-service":
+        return _install_service(args.config_file, args)
     handler = {"check": _check, "plan": _plan, "next": _next, "run": _run, "notify-test": _notify_test}[args.command]
     try:
         return handler(config, args, now)
@@ -110,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    print(check_summary(config, plan_days(config, now.date(), 7)), end="")
+    exposed = exposed_secret_files(config, os.environ)
+    print(check_summary(config, plan_days(config, now.date(), 7), exposed), end="")
     return EXIT_OK
 
 
@@ -141,7 +162,7 @@ def _run(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     from mgremind.notify import ChannelError
     from mgremind.state import StateError
 
-    secrets = setup_logging()
+    secrets = setup_logging(_level(args))
     try:
         return run(args.config_file, config, os.environ, secrets)
     except ChannelError as error:
@@ -163,7 +184,7 @@ def _notify_test(config: Config, args: argparse.Namespace, now: dt.datetime) -> 
         send_safely,
     )
 
-    secrets = setup_logging(logging.WARNING)
+    secrets = setup_logging(max(_level(args), logging.WARNING))
     try:
         secrets.fragments = secret_fragments(configured_urls(config, os.environ))
         channels = load_channels(config, os.environ)
@@ -180,3 +201,41 @@ def _notify_test(config: Config, args: argparse.Namespace, now: dt.datetime) -> 
         print(f"{'ok    ' if problem is None else 'FAILED'}  {channel.label}" + (f"  ({problem})" if problem else ""))
     print(f"{len(channels) - failed} of {len(channels)} channel(s) reached")
     return EXIT_FAILURE if failed else EXIT_OK
+
+
+def _level(args: argparse.Namespace) -> int:
+    return int(getattr(logging, str(args.log_level).upper()))
+
+
+def _install_service(config_file: Path | None, args: argparse.Namespace) -> int:
+    from mgremind.systemd import exec_start, next_steps, render_unit, unit_path
+
+    unit = render_unit(args.user, exec_start(sys.argv[0], sys.executable, config_file))
+    if args.print:
+        print(unit, end="")
+        return EXIT_OK
+    path = args.output or unit_path(args.user, os.environ)
+    try:
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == unit:
+            print(f"{path} is up to date.")
+        elif current is not None and not args.force:
+            print(
+                f"mgremind: {path} exists and differs from the unit of this installation; "
+                "--print shows the new one, --force replaces the old one",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.new")
+            temporary.write_text(unit, encoding="utf-8")
+            temporary.chmod(0o644)
+            temporary.replace(path)  # atomic: systemd never reads half a unit
+            print(f"Wrote {path}.")
+    except OSError as error:
+        hint = "" if args.user else " (a system unit needs root: sudo, or --user for a user service)"
+        print(f"mgremind: cannot write {path}: {error.strerror or error}{hint}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(next_steps(args.user, path, exec_start(sys.argv[0], sys.executable, None).removesuffix(" run")), end="")
+    return EXIT_OK

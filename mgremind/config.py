@@ -936,3 +936,74 @@ def find_config(explicit: str | None, environ: Mapping[str, str]) -> Path:
         if candidate.exists():
             return candidate
     raise ConfigNotFound(candidates)
+
+
+# ---------------------------------------------------------------------------- files that hold secrets
+
+
+def urls_file_path(configured: Path, environ: Mapping[str, str]) -> Path:
+    """The configured urls_file, or the systemd credential of that name (LoadCredential=)."""
+    credentials = environ.get("CREDENTIALS_DIRECTORY")
+    if credentials:
+        credential = Path(credentials) / configured.name
+        if credential.is_file():
+            return credential
+    return configured
+
+
+def url_lines(text: str) -> list[str]:
+    """The URLs of a urls_file: one a line; blank lines and # comments skipped."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def url_has_credentials(url: str) -> bool:
+    """A user or password, or a token-like part (8+ characters with a digit, or 16+), in a URL.
+
+    Without apprise (which `check` must not import) this is a judgement: hosts and short
+    words are not secrets; bot tokens, API keys and passwords are.
+    """
+    location, _, query = url.split("://", 1)[-1].partition("?")
+    authority, _, path = location.partition("/")
+    if "@" in authority:
+        return True
+    parts = [part for part in authority.split(":") if "." not in part]
+    parts += path.split("/") + [value for _, _, value in (pair.partition("=") for pair in query.split("&"))]
+    return any(len(part) >= 16 or (len(part) >= 8 and any(char.isdigit() for char in part)) for part in parts)
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"',]+")
+
+
+def exposed_secret_files(config: Config, environ: Mapping[str, str]) -> list[Problem]:
+    """Files holding notification URLs with credentials that the group or others can read."""
+    holders: list[tuple[Path, list[str]]] = [(Path(config.source), list(config.notify.urls))]
+    if config.notify.urls_file is not None:
+        path = urls_file_path(config.notify.urls_file, environ)
+        holders.append((path, url_lines(_text_or_empty(path))))
+    if config.notify.config is not None:
+        holders.append((config.notify.config, _URL_IN_TEXT.findall(_text_or_empty(config.notify.config))))
+    warnings = []
+    for path, urls in holders:
+        if not any(url_has_credentials(url) for url in urls):
+            continue
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            continue  # a file that cannot be read is reported by whoever reads it
+        if mode & 0o077:
+            who = " and ".join(name for bits, name in ((0o070, "its group"), (0o007, "others")) if mode & bits)
+            warnings.append(
+                Problem(
+                    str(path),
+                    f"holds notification URLs with credentials and is readable by {who} "
+                    f"(mode {mode:04o}): chmod 600 {path}",
+                )
+            )
+    return warnings
+
+
+def _text_or_empty(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""

@@ -36,7 +36,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from mgremind.config import Config, ConfigError, load_config
+from mgremind.config import Config, ConfigError, exposed_secret_files, load_config
 from mgremind.logs import SecretFilter
 from mgremind.notify import (
     Channel,
@@ -261,6 +261,8 @@ class Daemon:
             self.plan = _Plan(config, channels)
         self._schedule()
         log.info("reloaded: %d channel(s)", len(channels))
+        for problem in exposed_secret_files(config, os.environ):
+            log.warning("%s: %s", problem.key, problem.message)
         self.notifier.ready(self._status())
 
     # ------------------------------------------------------------------ scheduling
@@ -434,6 +436,8 @@ def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: 
     secrets.fragments = secret_fragments(configured_urls(config, environ))
     channels = load_channels(config, environ)  # ChannelError: the caller reports it
     secrets.fragments = sorted({*secrets.fragments, *channel_secrets(channels)}, key=len, reverse=True)
+    for problem in exposed_secret_files(config, environ):
+        log.warning("%s: %s", problem.key, problem.message)
     state_path = state_directory(environ) / "state.sqlite3"
     state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
     log.info("state in %s", state_path)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class SecretFilter(logging.Filter):
@@ -34,14 +35,44 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: int = logging.INFO) -> SecretFilter:
-    """One line per event on standard error, every record scrubbed of secrets.
+# sd-daemon(3) priorities: "<3>" error … "<7>" debug, which journald reads off each line.
+_SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
+LEVELS = ("debug", "info", "warning", "error")
+
+
+class JournalFormatter(logging.Formatter):
+    """`<6>message`: journald adds the time and keeps the priority."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = _SYSLOG_PRIORITY.get(record.levelno, 3 if record.levelno > logging.ERROR else 7)
+        return f"<{priority}>{super().format(record)}"
+
+
+def stderr_is_journal(environ: Mapping[str, str], stderr_fd: int = 2) -> bool:
+    """$JOURNAL_STREAM names the journal's device:inode; it counts only if stderr is that stream
+    (a child of a service inherits the variable with another stderr)."""
+    device, _, inode = environ.get("JOURNAL_STREAM", "").partition(":")
+    if not (device.isdigit() and inode.isdigit()):
+        return False
+    try:
+        status = os.fstat(stderr_fd)
+    except OSError:
+        return False
+    return (status.st_dev, status.st_ino) == (int(device), int(inode))
+
+
+def setup_logging(level: int = logging.INFO, environ: Mapping[str, str] | None = None) -> SecretFilter:
+    """One line per event on standard error, every record scrubbed of secrets; to the journal
+    with a priority prefix and no timestamp of its own, elsewhere with a timestamp.
 
     Returns the filter: its fragments are set once the URLs are known (and on reload).
     """
     secrets = SecretFilter()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    if stderr_is_journal(os.environ if environ is None else environ):
+        handler.setFormatter(JournalFormatter("%(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     handler.addFilter(secrets)
     root = logging.getLogger()
     root.handlers[:] = [handler]

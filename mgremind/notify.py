@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import apprise
 
-from mgremind.config import Config
+from mgremind.config import Config, url_lines, urls_file_path
 from mgremind.render import redact_url
 
 
@@ -85,24 +85,13 @@ def shown_url(service: Any, privacy: bool = True) -> str:
 
 
 def read_urls_file(path: Path) -> list[str]:
-    """One apprise URL a line; blank lines and lines starting with # are skipped."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ChannelError(f"{path}: cannot read the URL file: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise ChannelError(f"{path}: the URL file is not UTF-8 text") from None
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-
-
-def urls_file_path(configured: Path, environ: Mapping[str, str]) -> Path:
-    """The configured urls_file, or the systemd credential of that name (LoadCredential=)."""
-    credentials = environ.get("CREDENTIALS_DIRECTORY")
-    if credentials:
-        credential = Path(credentials) / configured.name
-        if credential.is_file():
-            return credential
-    return configured
+    return url_lines(text)
 
 
 def configured_urls(config: Config, environ: Mapping[str, str]) -> list[str]:

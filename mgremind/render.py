@@ -236,7 +236,7 @@ def channels_text(config: Config) -> list[str]:
     return channels
 
 
-def check_summary(config: Config, week: Sequence[DayPlan]) -> str:
+def check_summary(config: Config, week: Sequence[DayPlan], exposed: Sequence[Problem] = ()) -> str:
     """`check`: the plan on one screen: meals, supplements, the next days' totals, warnings."""
     magnesium = config.magnesium
     lines = [
@@ -275,7 +275,7 @@ def check_summary(config: Config, week: Sequence[DayPlan]) -> str:
             for day in week
         ]
         lines.extend(_table(rows))
-    warnings = warnings_text(config.warnings, week)
+    warnings = warnings_text([*config.warnings, *exposed], week)
     if warnings:
         lines += ["", "Warnings"] + [f"  ! {warning}" for warning in warnings]
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ import os
 import socket
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 log = logging.getLogger("mgremind")
 
@@ -68,3 +69,81 @@ def _watchdog_interval(environ: Mapping[str, str]) -> float | None:
     if not usec.isdigit() or int(usec) == 0 or (pid and pid != str(os.getpid())):
         return None
     return int(usec) / 2 / 1_000_000
+
+
+# ---------------------------------------------------------------------------- unit files
+
+SYSTEM_UNIT = "mgremind.service"
+USER_UNIT = "mgremind-user.service"
+# Paths a system service cannot see with ProtectHome=yes.
+_HOME_PREFIXES = ("/home/", "/root/", "/run/user/")
+
+
+def unit_template(user: bool) -> str:
+    from importlib.resources import files
+
+    return (files("mgremind") / "units" / (USER_UNIT if user else SYSTEM_UNIT)).read_text(encoding="utf-8")
+
+
+def exec_start(argv0: str, executable: str, config: Path | None) -> str:
+    """The command that starts this installation: its console script, else `python -m mgremind`."""
+    script = Path(argv0)
+    if script.name == "mgremind" and script.is_file():
+        command = [str(script.resolve())]
+    else:
+        command = [str(Path(executable).resolve()), "-m", "mgremind"]
+    if config is not None:
+        command += ["-c", str(config.resolve())]
+    return " ".join(_quote(part) for part in [*command, "run"])
+
+
+def _quote(part: str) -> str:
+    """systemd's quoting for one ExecStart= word (systemd.service(5), "Command lines")."""
+    if part and not any(char in part for char in " \t\"'\\;$%"):
+        return part
+    escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("$", "$$").replace("%", "%%")
+    return f'"{escaped}"'
+
+
+def render_unit(user: bool, command: str) -> str:
+    """The unit file for this installation. A system service whose program or configuration
+    lives under a home directory needs to read it there: ProtectHome=read-only, not yes."""
+    text = unit_template(user).replace("@EXEC_START@", command)
+    if not user:
+        in_home = any(prefix in command for prefix in _HOME_PREFIXES)
+        text = text.replace("@PROTECT_HOME@", "read-only" if in_home else "yes")
+    return text
+
+
+def unit_path(user: bool, environ: Mapping[str, str]) -> Path:
+    if not user:
+        return Path("/etc/systemd/system/mgremind.service")
+    config_home = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".config")
+    return Path(config_home) / "systemd" / "user" / "mgremind.service"
+
+
+def next_steps(user: bool, path: Path, program: str) -> str:
+    """What to do after the unit is written: copy-pasteable commands."""
+    if user:
+        return f"""Next:
+  mkdir -p ~/.config/mgremind && cp config.example.toml ~/.config/mgremind/config.toml   # then edit it
+  {program} check
+  systemctl --user daemon-reload
+  systemctl --user enable --now mgremind
+  loginctl enable-linger "$USER"     # reminders also while you are logged out
+  systemctl --user status mgremind   # the STATUS line names the next reminder
+  journalctl --user -u mgremind -f
+Secrets: put notification URLs in ~/.config/mgremind/secret-urls.txt (chmod 600) and set
+urls_file = "secret-urls.txt" in config.toml.
+"""
+    return f"""Next:
+  sudo install -d -m 755 /etc/mgremind
+  sudo install -m 644 config.example.toml /etc/mgremind/config.toml   # then edit it
+  sudo {program} -c /etc/mgremind/config.toml check
+  sudo systemctl daemon-reload
+  sudo systemctl enable --now mgremind
+  systemctl status mgremind          # the STATUS line names the next reminder
+  journalctl -u mgremind -f
+Secrets: put notification URLs in /etc/mgremind/secret-urls.txt (sudo chmod 600), set
+urls_file = "secret-urls.txt" in config.toml, and uncomment LoadCredential= in {path}.
+"""
