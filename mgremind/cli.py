@@ -14,13 +14,38 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mgremind import __version__
-from mgremind.config import Config, ConfigError, ConfigNotFound, exposed_secret_files, find_config, load_config
+from mgremind.config import (
+    Config,
+    ConfigError,
+    ConfigNotFound,
+    Problem,
+    exposed_secret_files,
+    find_config,
+    load_config,
+    printable,
+)
+from mgremind.history import Supply, due_unacknowledged, history, supplies
 from mgremind.logs import LEVELS
-from mgremind.plan import plan_days, upcoming
-from mgremind.render import check_summary, plan_json, plan_table, upcoming_json, upcoming_table
+from mgremind.plan import Reminder, plan_days, upcoming
+from mgremind.render import (
+    check_summary,
+    clock,
+    history_json,
+    history_table,
+    item_text,
+    plan_json,
+    plan_table,
+    supply_text,
+    upcoming_json,
+    upcoming_table,
+    week_grid,
+)
+from mgremind.state import ESCALATED, State, state_directory
+from mgremind.titration import SYMPTOMS
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -43,6 +68,16 @@ def _count(limit: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _units(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'"{text}" is not a number') from None
+    if not 0 <= value <= 1e6:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1000000, not {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="send one test notification to every channel, report each",
     )
 
+    for name, status in (("taken", "was taken"), ("skip", "was not taken (skipped)")):
+        acknowledge = commands.add_parser(name, parents=[config_option], help=f"a reminder {status}; repeats stop")
+        acknowledge.add_argument("id", nargs="?", metavar="ID", help="reminder id (default: the latest due)")
+    report = commands.add_parser("report", parents=[config_option], help="record a digestive symptom")
+    report.add_argument("symptom", choices=SYMPTOMS, metavar="SYMPTOM", help=", ".join(SYMPTOMS))
+    report.add_argument("--date", type=_date, metavar="DATE", help="the day it was noticed (default: today)")
+    stock = commands.add_parser("stock", parents=[config_option], help="record the units of a supplement on hand now")
+    stock.add_argument("id", metavar="ID", help="supplement id")
+    stock.add_argument("units", type=_units, metavar="UNITS", help="units on hand")
+    past = commands.add_parser("history", parents=[config_option], help="taken, skipped, missed, per day")
+    past.add_argument("--days", type=_count(3660), default=7, metavar="N", help="number of days (default 7)")
+    past.add_argument("--json", action="store_true", help="print JSON (SPEC §6)")
+    past.add_argument("--week", action="store_true", help="a week at a glance: a row a day, a column a meal")
+    export = commands.add_parser("export", parents=[config_option], help="the plan as an iCalendar file")
+    export.add_argument("--ics", type=Path, required=True, metavar="FILE", help="the file to write (- for stdout)")
+    export.add_argument("--from", dest="start", type=_date, metavar="DATE", help="first day (default: today)")
+    export.add_argument("--days", type=_count(3660), default=30, metavar="N", help="number of days (default 30)")
+
     install = commands.add_parser(
         "install-service", parents=[config_option], help="write a systemd unit for this installation"
     )
@@ -121,7 +174,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = dt.datetime.now(config.zone)
     if args.command == "install-service":
         return _install_service(args.config_file, args)
-    handler = {"check": _check, "plan": _plan, "next": _next, "run": _run, "notify-test": _notify_test}[args.command]
+    handler = {
+        "check": _check,
+        "plan": _plan,
+        "next": _next,
+        "run": _run,
+        "notify-test": _notify_test,
+        "taken": _acknowledge("taken"),
+        "skip": _acknowledge("skipped"),
+        "report": _report,
+        "stock": _stock,
+        "history": _history,
+        "export": _export,
+    }[args.command]
     try:
         return handler(config, args, now)
     except BrokenPipeError:  # `mgremind plan --days 365 | head`
@@ -130,13 +195,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    exposed = exposed_secret_files(config, os.environ)
-    print(check_summary(config, plan_days(config, now.date(), 7), exposed), end="")
+    records = _records(config)
+    warnings = exposed_secret_files(config, os.environ)
+    warnings += [Problem(s.supplement.key, supply_text(s)) for s in records.supplies(config, now) if s.low]
+    print(check_summary(config, plan_days(config, now.date(), 7, records.reports), warnings), end="")
     return EXIT_OK
 
 
 def _plan(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    days = plan_days(config, args.start or now.date(), args.days)
+    days = plan_days(config, args.start or now.date(), args.days, _records(config).reports)
     if args.json:
         print(json.dumps(plan_json(config, days), indent=2, ensure_ascii=False))
     else:
@@ -145,11 +212,174 @@ def _plan(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _next(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    reminders = upcoming(config, now, args.count)
+    records = _records(config)
+    reminders = upcoming(config, now, args.count, records.reports)
+    low = [supply_text(supply) for supply in records.supplies(config, now) if supply.low]
     if args.json:
-        print(json.dumps(upcoming_json(config, reminders), indent=2, ensure_ascii=False))
+        print(json.dumps({**upcoming_json(config, reminders), "warnings": low}, indent=2, ensure_ascii=False))
     else:
         print(upcoming_table(config, reminders), end="")
+        print("".join(f"  ! {line}\n" for line in low), end="")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- closing the loop (SPEC §6)
+
+
+@dataclass(frozen=True)
+class _Records:
+    """What the state database holds about the plan; empty before the first write."""
+
+    acks: dict[str, str] = field(default_factory=dict)
+    reports: dict[dt.date, list[str]] = field(default_factory=dict)
+    counts: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
+
+    def supplies(self, config: Config, now: dt.datetime) -> list[Supply]:
+        return supplies(config, self.counts, self.acks, self.reports, now)
+
+
+def _state_path() -> Path:
+    return state_directory(os.environ) / "state.sqlite3"
+
+
+def _records(config: Config) -> _Records:
+    """The records, read without creating a state database that does not exist yet."""
+    if not _state_path().exists():
+        return _Records()
+    state = State.open(_state_path(), dt.datetime.now(dt.timezone.utc))
+    try:
+        return _Records(state.acknowledgements(), state.reports(), state.stock_counts())
+    finally:
+        state.close()
+
+
+def _acknowledge(status: str) -> Callable[[Config, argparse.Namespace, dt.datetime], int]:
+    def command(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+        state = State.open(_state_path(), now)
+        try:
+            records = _Records(state.acknowledgements(), state.reports(), state.stock_counts())
+            reminder = _reminder_to_acknowledge(config, args.id, records, now)
+            if reminder is None:
+                return EXIT_BAD_INPUT
+            before = state.acknowledge(reminder.id, status, now)
+            changed = f" (was {before})" if before and before != status else ""
+            what = "; ".join(item_text(item) for item in reminder.items)
+            print(f"{status}: {reminder.id} at {clock(reminder.at)}{changed}: {what}")
+            if status == "taken" and state.get_meta(ESCALATED) is not None:
+                _back_on_track(config, state, reminder)
+        finally:
+            state.close()
+        return EXIT_OK
+
+    return command
+
+
+def _reminder_to_acknowledge(
+    config: Config, wanted: str | None, records: _Records, now: dt.datetime
+) -> Reminder | None:
+    """The reminder named, or the latest one already due and not yet acknowledged."""
+    if wanted is None:
+        due = due_unacknowledged(config, records.acks, records.reports, now)
+        if not due:
+            print("mgremind: no reminder is due and unacknowledged; name one (see `mgremind plan`)", file=sys.stderr)
+            return None
+        return due[0]
+    try:
+        day = dt.date.fromisoformat(wanted.split("/", 1)[0])
+    except ValueError:
+        print(
+            f'mgremind: "{printable(wanted)}" is not a reminder id (DATE/MEAL, e.g. 2026-11-25/breakfast)',
+            file=sys.stderr,
+        )
+        return None
+    plan = plan_days(config, day, 1, records.reports)[0]
+    found = next((reminder for reminder in plan.reminders if reminder.id == wanted), None)
+    if found is None:
+        ids = ", ".join(reminder.id for reminder in plan.reminders) or "none"
+        print(f'mgremind: no reminder "{printable(wanted)}" in the plan; that day has: {ids}', file=sys.stderr)
+    return found
+
+
+def _back_on_track(config: Config, state: State, reminder: Reminder) -> None:
+    """After an escalation, the caregivers hear once that a dose was taken again."""
+    from mgremind.logs import setup_logging
+    from mgremind.notify import ChannelError, secret_fragments, tell_caregivers
+
+    secrets = setup_logging(logging.WARNING)
+    secrets.fragments = secret_fragments(config.notify.caregiver_urls)
+    body = f"{reminder.meal} on {reminder.at.strftime('%a %Y-%m-%d')} was taken: back on track."
+    try:
+        failures = tell_caregivers(config, f"{config.notify.title}: back on track", body)
+    except ChannelError as error:
+        failures = [str(error)]
+    if failures:
+        print(f"mgremind: could not tell the caregivers: {'; '.join(failures)}", file=sys.stderr)
+    else:
+        state.set_meta(ESCALATED, None)
+
+
+def _report(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    day = args.date or now.date()
+    state = State.open(_state_path(), now)
+    try:
+        state.add_report(day, args.symptom, now)
+        reports = state.reports()
+    finally:
+        state.close()
+    print(f"recorded {args.symptom} on {day.isoformat()}")
+    if config.titration is not None:
+        tomorrow = plan_days(config, day + dt.timedelta(days=1), 1, reports)[0]
+        note = f" ({tomorrow.target_note})" if tomorrow.target_note else ""
+        print(f"target on {tomorrow.date.isoformat()}: {tomorrow.magnesium_target_mg:g} mg{note}")
+    return EXIT_OK
+
+
+def _stock(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    ids = [supplement.id for supplement in config.supplements]
+    if args.id not in ids:
+        print(f'mgremind: no supplement "{printable(args.id)}"; the plan has: {", ".join(ids)}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    state = State.open(_state_path(), now)
+    try:
+        state.add_stock_count(args.id, args.units, now)
+        records = _Records(state.acknowledgements(), state.reports(), state.stock_counts())
+    finally:
+        state.close()
+    supply = next(s for s in records.supplies(config, now) if s.supplement.id == args.id)
+    print(supply_text(supply))
+    return EXIT_OK
+
+
+def _history(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    records = _records(config)
+    days = history(config, now.date(), args.days, acks=records.acks, reports=records.reports, now=now)
+    if args.json:
+        print(json.dumps(history_json(days), indent=2, ensure_ascii=False))
+    elif args.week:
+        print(week_grid(days[-7:]), end="")
+    else:
+        print(history_table(config, days), end="")
+    return EXIT_OK
+
+
+def _export(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    from mgremind.ics import calendar
+
+    days = plan_days(config, args.start or now.date(), args.days, _records(config).reports)
+    data = calendar(config, days, now)
+    try:
+        if str(args.ics) == "-":
+            sys.stdout.buffer.write(data)
+        else:
+            temporary = args.ics.with_name(f".{args.ics.name}.new")
+            temporary.write_bytes(data)
+            temporary.replace(args.ics)
+    except OSError as error:
+        print(f"mgremind: cannot write {args.ics}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILURE
+    if str(args.ics) != "-":
+        count = sum(len(day.reminders) for day in days)
+        print(f"wrote {count} reminders of {len(days)} days to {args.ics}")
     return EXIT_OK
 
 
@@ -208,9 +438,12 @@ def _level(args: argparse.Namespace) -> int:
 
 
 def _install_service(config_file: Path | None, args: argparse.Namespace) -> int:
-    from mgremind.systemd import exec_start, next_steps, render_unit, unit_path
+    from mgremind.systemd import exec_start, next_steps, render_unit, runtime_paths, unit_path
 
-    unit = render_unit(args.user, exec_start(sys.argv[0], sys.executable, config_file))
+    reads = runtime_paths(sys.executable, [sys.prefix, sys.base_prefix])
+    unit = render_unit(args.user, exec_start(sys.argv[0], sys.executable, config_file), reads)
+    if config_file is not None and not args.user and str(config_file.resolve()).startswith(("/tmp/", "/var/tmp/")):
+        print(f"mgremind: warning: the service has a private /tmp and will not see {config_file}", file=sys.stderr)
     if args.print:
         print(unit, end="")
         return EXIT_OK
@@ -237,5 +470,6 @@ def _install_service(config_file: Path | None, args: argparse.Namespace) -> int:
         hint = "" if args.user else " (a system unit needs root: sudo, or --user for a user service)"
         print(f"mgremind: cannot write {path}: {error.strerror or error}{hint}", file=sys.stderr)
         return EXIT_FAILURE
-    print(next_steps(args.user, path, exec_start(sys.argv[0], sys.executable, None).removesuffix(" run")), end="")
+    program = exec_start(sys.argv[0], sys.executable, None).removesuffix(" run")
+    print(next_steps(args.user, path, program, config_file.resolve() if config_file else None), end="")
     return EXIT_OK

@@ -70,6 +70,9 @@ class Supplement:
     with_meals: tuple[str, ...]
     units: float | None
     key: str  # "supplement[0]", for messages
+    stock: float | None = None  # units on hand at the start of stock_date
+    stock_date: dt.date | None = None
+    refill_days: int = 7  # warn when fewer days of supply remain
 
     @property
     def is_magnesium(self) -> bool:
@@ -104,6 +107,7 @@ class Notify:
     urls_file: Path | None
     console: bool
     title: str
+    caregiver_urls: tuple[str, ...] = ()  # told once about missed doses in a row
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,9 @@ class Reminders:
     lead: dt.timedelta
     catch_up: dt.timedelta
     retry_for: dt.timedelta
+    repeat: dt.timedelta = dt.timedelta(minutes=15)  # repeat an unacknowledged reminder this often…
+    repeat_max: int = 0  # …at most this many times
+    escalate_after: int = 0  # this many missed in a row → the caregiver channels (0: never)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ class Titration:
     start_mg: float
     step_mg: float
     every_days: int
+    hold_days: int = 3  # after a reported symptom, hold the lowered amount this long
 
 
 @dataclass(frozen=True)
@@ -275,6 +283,15 @@ def _non_negative(value: object) -> float:
     if number < 0:
         raise Invalid(f"must not be negative, not {value}")
     return number
+
+
+def _count(value: object) -> int:
+    """A whole number, 0 allowed (0 means "never" for repeat_max and escalate_after)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"must be a whole number, not {_type_name(value)}")
+    if not 0 <= value <= 1000:
+        raise Invalid(f"must be between 0 and 1000, not {value}")
+    return value
 
 
 def _positive_integer(value: object) -> int:
@@ -567,6 +584,12 @@ def _read_supplement(table: _Table) -> Supplement:
         table.problems.error(table.key("with"), 'is required with "units": the meals to take them with')
     if table.has("with") and isinstance(table.data["with"], list) and not table.data["with"]:
         table.problems.error(table.key("with"), "must name at least one meal")
+    stock = table.get("stock", _non_negative, None)
+    stock_date = table.get("stock_date", _date, None)
+    refill_days = table.get("refill_days", _positive_integer, 7)
+    if table.has("stock") != table.has("stock_date"):
+        missing, given = ("stock_date", "stock") if table.has("stock") else ("stock", "stock_date")
+        table.problems.error(table.key(missing), f'is required with "{given}": the count and the day it was taken')
     table.finish()
     return Supplement(
         sid,
@@ -582,6 +605,9 @@ def _read_supplement(table: _Table) -> Supplement:
         with_meals,
         units,
         table.path,
+        stock,
+        stock_date,
+        refill_days,
     )
 
 
@@ -594,8 +620,9 @@ def _read_notify(table: _Table, base_dir: Path) -> Notify:
     urls_file = table.get("urls_file", path, None)
     console = table.get("console", _boolean, not (urls or config or urls_file))
     title = table.get("title", _string, "Magnesium")
+    caregiver_urls = table.get_list("caregiver_urls", _apprise_url, ())
     table.finish()
-    return Notify(urls, config, urls_file, console, title)
+    return Notify(urls, config, urls_file, console, title, caregiver_urls)
 
 
 def _read_reminders(table: _Table) -> Reminders:
@@ -603,6 +630,9 @@ def _read_reminders(table: _Table) -> Reminders:
         lead=table.get("lead", _day_duration, dt.timedelta(0)),
         catch_up=table.get("catch_up", parse_duration, dt.timedelta(hours=2)),
         retry_for=table.get("retry_for", parse_duration, dt.timedelta(minutes=30)),
+        repeat=table.get("repeat", _positive_duration, dt.timedelta(minutes=15)),
+        repeat_max=table.get("repeat_max", _count, 0),
+        escalate_after=table.get("escalate_after", _count, 0),
     )
     table.finish()
     return reminders
@@ -634,6 +664,7 @@ def _read_titration(table: _Table) -> Titration:
         start_mg=table.require("start_mg", _non_negative, 0.0),
         step_mg=table.require("step_mg", _positive, 1.0),
         every_days=table.require("every_days", _positive_integer, 1),
+        hold_days=table.get("hold_days", _positive_integer, 3),
     )
     table.finish()
     return titration
@@ -789,6 +820,8 @@ def parse_config(data: Mapping[str, Any], source: str, base_dir: Path, local_zon
             problems.error("titration", "raises the magnesium dose, but no magnesium supplement is configured")
     root.finish()
 
+    if reminders.escalate_after and not notify.caregiver_urls:
+        problems.error("reminders.escalate_after", "needs notify.caregiver_urls: whom to tell about missed doses")
     if not meals and not root.has("meal"):
         problems.error("meal", "no meals: add at least one [[meal]] with a name and a time")
     if not supplements and not root.has("supplement"):
@@ -964,11 +997,20 @@ def url_has_credentials(url: str) -> bool:
     """
     location, _, query = url.split("://", 1)[-1].partition("?")
     authority, _, path = location.partition("/")
-    if "@" in authority:
+    pairs = [pair.partition("=") for pair in query.split("&")]
+    if "@" in authority or any(key.lower() in _CREDENTIAL_KEYS and value for key, _, value in pairs):
         return True
-    parts = [part for part in authority.split(":") if "." not in part]
-    parts += path.split("/") + [value for _, _, value in (pair.partition("=") for pair in query.split("&"))]
+    # HOST[:PORT] and [IPV6]:PORT are no secret; HOST:TOKEN (a bot token) is.
+    rest = authority.partition("]")[2] if authority.startswith("[") else authority.partition(":")[2]
+    rest = rest.removeprefix(":")
+    parts = [] if rest.isdigit() else [rest]
+    parts += path.split("/") + [value for _, _, value in pairs]
     return any(len(part) >= 16 or (len(part) >= 8 and any(char.isdigit() for char in part)) for part in parts)
+
+
+# Query keys (and apprise YAML keys) that carry a login, whatever their value looks like.
+_CREDENTIAL_KEYS = frozenset({"user", "pass", "password", "token", "apikey", "key", "secret"})
+_CREDENTIAL_KEY_IN_YAML = re.compile(r"^\s*(?:pass|password|token|apikey|key|secret)\s*:", re.MULTILINE)
 
 
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"',]+")
@@ -976,15 +1018,20 @@ _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"',]+")
 
 def exposed_secret_files(config: Config, environ: Mapping[str, str]) -> list[Problem]:
     """Files holding notification URLs with credentials that the group or others can read."""
-    holders: list[tuple[Path, list[str]]] = [(Path(config.source), list(config.notify.urls))]
+    main_file = Path(config.source)
+    holders: list[tuple[Path, bool]] = [
+        (main_file, any(map(url_has_credentials, [*config.notify.urls, *config.notify.caregiver_urls])))
+    ]
     if config.notify.urls_file is not None:
         path = urls_file_path(config.notify.urls_file, environ)
-        holders.append((path, url_lines(_text_or_empty(path))))
+        holders.append((path, any(map(url_has_credentials, url_lines(_text_or_empty(path))))))
     if config.notify.config is not None:
-        holders.append((config.notify.config, _URL_IN_TEXT.findall(_text_or_empty(config.notify.config))))
+        text = _text_or_empty(config.notify.config)
+        secret = any(map(url_has_credentials, _URL_IN_TEXT.findall(text))) or bool(_CREDENTIAL_KEY_IN_YAML.search(text))
+        holders.append((config.notify.config, secret))
     warnings = []
-    for path, urls in holders:
-        if not any(url_has_credentials(url) for url in urls):
+    for path, holds_secrets in holders:
+        if not holds_secrets:
             continue
         try:
             mode = path.stat().st_mode & 0o777
@@ -992,11 +1039,17 @@ def exposed_secret_files(config: Config, environ: Mapping[str, str]) -> list[Pro
             continue  # a file that cannot be read is reported by whoever reads it
         if mode & 0o077:
             who = " and ".join(name for bits, name in ((0o070, "its group"), (0o007, "others")) if mode & bits)
+            # The main file must stay readable by a service's own user (DynamicUser=): move the
+            # URLs out of it rather than lock it.
+            fix = (
+                "move them to a urls_file only you can read (chmod 600; under systemd, LoadCredential=)"
+                if path == main_file
+                else f"chmod 600 {path}"
+            )
             warnings.append(
                 Problem(
                     str(path),
-                    f"holds notification URLs with credentials and is readable by {who} "
-                    f"(mode {mode:04o}): chmod 600 {path}",
+                    f"holds notification URLs with credentials and is readable by {who} (mode {mode:04o}): {fix}",
                 )
             )
     return warnings

@@ -37,20 +37,23 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from mgremind.config import Config, ConfigError, exposed_secret_files, load_config
+from mgremind.history import missed_in_a_row, repeats, supplies
 from mgremind.logs import SecretFilter
 from mgremind.notify import (
     Channel,
     ChannelError,
+    caregiver_channels,
     channel_secrets,
     configured_urls,
     load_channels,
     secret_fragments,
     send_safely,
 )
-from mgremind.plan import Reminder, plan_day, wall_clock_instant
+from mgremind.plan import DayPlan, Reminder, plan_day, wall_clock_instant
 from mgremind.render import clock, notification
-from mgremind.state import State, state_directory
+from mgremind.state import ESCALATED, State, state_directory
 from mgremind.systemd import Notifier
+from mgremind.titration import Ramp, Reports
 from mgremind.wallclock import WallClockTimer
 
 UTC = dt.timezone.utc
@@ -68,16 +71,44 @@ STOP_GRACE_SECONDS = 0.6
 # ---------------------------------------------------------------------------- pure decisions
 
 
-def reminders_between(config: Config, start: dt.datetime, end: dt.datetime) -> list[Reminder]:
+def reminders_between(config: Config, start: dt.datetime, end: dt.datetime, ramp: Ramp | None = None) -> list[Reminder]:
     """Every reminder with start <= at < end, in time order (delayed ones may cross midnight)."""
+    return sorted(
+        (r for plan in _plans_around(config, start, end, ramp) for r in plan.reminders if start <= r.at < end),
+        key=lambda reminder: reminder.instant,
+    )
+
+
+def repeats_between(
+    config: Config, start: dt.datetime, end: dt.datetime, ramp: Ramp | None = None
+) -> list[tuple[Reminder, int, dt.datetime]]:
+    """The repeats (reminder, n, when) due with start <= when < end (SPEC §6)."""
+    if not config.reminders.repeat_max:
+        return []
+    return [
+        (reminder, number, when)
+        for plan in _plans_around(config, start, end, ramp)
+        for reminder, number, when in repeats(config, plan)
+        if start <= when < end
+    ]
+
+
+def _plans_around(config: Config, start: dt.datetime, end: dt.datetime, ramp: Ramp | None) -> list[DayPlan]:
+    """The plans of the days from the one before `start` to the one of `end`."""
     first = start.astimezone(config.zone).date() - dt.timedelta(days=1)
-    last = end.astimezone(config.zone).date()
-    found: list[Reminder] = []
-    day = first
-    while day <= last:
-        found.extend(r for r in plan_day(config, day).reminders if start <= r.at < end)
-        day += dt.timedelta(days=1)
-    return sorted(found, key=lambda reminder: reminder.instant)
+    days = (end.astimezone(config.zone).date() - first).days + 1
+    ramp = ramp or Ramp(config)
+    return [plan_day(config, first + dt.timedelta(days=offset), ramp) for offset in range(days)]
+
+
+def repeat_id(reminder_id: str, number: int) -> str:
+    return f"{reminder_id}#repeat{number}"
+
+
+def split_repeat_id(job_id: str) -> tuple[str, int]:
+    """ "2026-11-25/lunch#repeat2" → ("2026-11-25/lunch", 2); a plain id → (id, 0)."""
+    base, _, number = job_id.partition("#repeat")
+    return base, int(number) if number.isdigit() else 0
 
 
 def next_midnight(config: Config, now: dt.datetime) -> dt.datetime:
@@ -136,6 +167,7 @@ def late_text(reminder: Reminder, title: str, body: str, late: bool) -> tuple[st
 class _Plan:
     config: Config
     channels: list[Channel]
+    caregivers: list[Channel] = field(default_factory=list)  # told about missed doses, never reminded
     jobs: dict[str, Reminder] = field(default_factory=dict)  # scheduled reminders by id
 
 
@@ -148,10 +180,12 @@ class Daemon:
         state: State,
         notifier: Notifier,
         secrets: SecretFilter,
+        *,
+        caregivers: Sequence[Channel] = (),
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC),
     ) -> None:
         self.config_path = config_path
-        self.plan = _Plan(config, channels)
+        self.plan = _Plan(config, channels, list(caregivers))
         self.state = state
         self.notifier = notifier
         self.secrets = secrets
@@ -243,9 +277,10 @@ class Daemon:
         log.info("reloading %s", self.config_path)
         try:
             config = load_config(self.config_path)
-            secrets = secret_fragments(configured_urls(config, os.environ))
+            secrets = secret_fragments([*configured_urls(config, os.environ), *config.notify.caregiver_urls])
             channels = load_channels(config)
-            secrets = sorted({*secrets, *channel_secrets(channels)}, key=len, reverse=True)
+            caregivers = caregiver_channels(config)
+            secrets = sorted({*secrets, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True)
         except ConfigError as error:
             for line in error.lines():
                 log.error("reload failed: %s", line)
@@ -258,7 +293,7 @@ class Daemon:
             return
         self.secrets.fragments = sorted({*self.secrets.fragments, *secrets}, key=len, reverse=True)
         with self._lock:
-            self.plan = _Plan(config, channels)
+            self.plan = _Plan(config, channels, caregivers)
         self._schedule()
         log.info("reloaded: %d channel(s)", len(channels))
         for problem in exposed_secret_files(config, os.environ):
@@ -273,12 +308,14 @@ class Daemon:
         with self._lock:
             now = self.now()
             config = self.plan.config
+            ramp = Ramp(config, self.state.reports())
+            end = horizon_end(config, now)
             overdue = [
                 r
-                for r in reminders_between(config, lookback_start(config, now, self.state.created_at), now)
+                for r in reminders_between(config, lookback_start(config, now, self.state.created_at), now, ramp)
                 if self.state.outcome(r.id) is None
             ]
-            upcoming = reminders_between(config, now, horizon_end(config, now))
+            upcoming = reminders_between(config, now, end, ramp)
             jobs = self.scheduler.get_jobs()
             # A reminder with a retry pending is not overdue: its retries decide when to give up.
             retrying = {job.id.removesuffix("#retry") for job in jobs if job.id.endswith("#retry")}
@@ -296,6 +333,8 @@ class Daemon:
                 self._add_job(reminder, now, caught_up=True)
             for reminder in upcoming:
                 self._add_job(reminder, reminder.at)
+            for reminder, number, when in repeats_between(config, now, end, ramp):
+                self._add_job(reminder, when, job_id=repeat_id(reminder.id, number))
             self.scheduler.add_job(
                 self._roll_over, DateTrigger(next_midnight(config, now)), id="midnight", misfire_grace_time=None
             )
@@ -307,8 +346,8 @@ class Daemon:
         self.scheduler.add_job(
             self._deliver,
             DateTrigger(when),
-            args=[reminder.id, caught_up],
-            id=job_id or reminder.id,
+            args=[(job_id or reminder.id).removesuffix("#retry"), caught_up],
+            id=job_id or reminder.id,  # "#retry" and "#repeatN" jobs deliver the same reminder
             replace_existing=True,
             # Late is better than lost: the job may run up to catch_up late (suspend, slow start).
             misfire_grace_time=max(int(self.plan.config.reminders.catch_up.total_seconds()), 1),
@@ -316,7 +355,28 @@ class Daemon:
 
     def _roll_over(self) -> None:
         log.info("new day: scheduling through tomorrow")
+        self._escalate_if_missed(self.plan, self.now())  # yesterday's last reminder is missed now, if at all
         self._schedule()
+
+    def _escalate_if_missed(self, plan: _Plan, now: dt.datetime) -> None:
+        """After `escalate_after` missed reminders in a row: one message to the caregivers."""
+        config = plan.config
+        if not config.reminders.escalate_after or self.state.get_meta(ESCALATED) is not None:
+            return
+        acks, reports = self.state.acknowledgements(), self.state.reports()
+        streak = missed_in_a_row(config, acks, reports, now, since=self.state.created_at)
+        if len(streak) < config.reminders.escalate_after:
+            return
+        title = f"{config.notify.title}: {len(streak)} doses missed"
+        body = "Not taken nor skipped:\n" + "\n".join(
+            f"{r.meal} at {clock(r.at)} on {r.at.strftime('%a %Y-%m-%d')}" for r in streak
+        )
+        failures = [f"{c.label}: {e}" for c in plan.caregivers if (e := send_safely(c, title, body)) is not None]
+        if failures and len(failures) == len(plan.caregivers):
+            log.error("could not tell the caregivers about %d missed doses: %s", len(streak), "; ".join(failures))
+            return  # tried again when the next reminder is due
+        self.state.set_meta(ESCALATED, now.astimezone(UTC).isoformat(timespec="seconds"))
+        log.warning("told the caregivers: %d doses missed in a row (since %s)", len(streak), streak[0].id)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         """APScheduler skipped a job more than catch_up late (e.g. a long suspend)."""
@@ -372,18 +432,33 @@ class Daemon:
                 self._delivering.discard(reminder_id)
 
     def _deliver_to_channels(self, plan: _Plan, reminder_id: str, caught_up: bool) -> None:
-        reminder = plan.jobs.get(reminder_id) or _find(plan.config, reminder_id, self.now())
-        if reminder is None or self.state.outcome(reminder_id) is not None:
-            return
+        base_id, repeat = split_repeat_id(reminder_id)
         now = self.now()
+        if not repeat:
+            self._escalate_if_missed(plan, now)  # the reminder before this one may have just become missed
+        acks, reports = self.state.acknowledgements(), self.state.reports()
+        # From the plan as it is now: a symptom reported since scheduling may have lowered the dose.
+        reminder = _find(plan.config, base_id, reports)
+        if reminder is None:
+            log.info("%s is no longer in the plan: not sent", reminder_id)
+            return
+        if self.state.outcome(reminder_id) is not None:
+            return
+        if repeat and (base_id in acks or self.state.outcome(base_id) != "delivered"):
+            return  # acknowledged (or never sent): no repeat
         done = self.state.deliveries(reminder_id)
         # catch_up bounds how late a first attempt may be; retries are bounded by retry_for.
         if not done and now - reminder.at > plan.config.reminders.catch_up:
             log.warning("missed %s (due %s, more than catch_up ago)", reminder_id, reminder.at.isoformat())
             self.state.close_reminder(reminder_id, reminder.at, "missed", now)
             return
-        late = is_late(reminder, now, caught_up)
-        title, body = late_text(reminder, *notification(plan.config, reminder), late)
+        late = not repeat and is_late(reminder, now, caught_up)
+        counts = self.state.stock_counts()
+        stock = supplies(plan.config, counts, acks, reports, now) if _counted(plan.config, counts) else []
+        title, body = late_text(reminder, *notification(plan.config, reminder, stock), late)
+        if repeat:
+            title += f" (again, {repeat} of {plan.config.reminders.repeat_max})"
+            body += "\nNot yet marked taken: `mgremind taken` (or `skip`) stops these."
         failed: list[tuple[Channel, int]] = []
         for channel in plan.channels:
             previous = done.get(channel.key)
@@ -402,44 +477,55 @@ class Daemon:
         if not failed:
             self.state.close_reminder(reminder_id, reminder.at, "delivered", self.now(), late=late)
             return
-        self._retry_or_give_up(plan.config, reminder, failed, caught_up)
+        self._retry_or_give_up(plan.config, reminder, reminder_id, failed, caught_up)
 
     def _retry_or_give_up(
-        self, config: Config, reminder: Reminder, failed: Sequence[tuple[Channel, int]], caught_up: bool
+        self,
+        config: Config,
+        reminder: Reminder,
+        delivery_id: str,
+        failed: Sequence[tuple[Channel, int]],
+        caught_up: bool,
     ) -> None:
         now = self.now()
-        deliveries = self.state.deliveries(reminder.id)
+        deliveries = self.state.deliveries(delivery_id)
         first_attempt = min(deliveries[channel.key].first_attempt_at for channel, _ in failed)
         attempts = max(count for _, count in failed)
         when = now + retry_delay(attempts)
         if when - first_attempt <= config.reminders.retry_for:
-            self._add_job(reminder, when, job_id=f"{reminder.id}#retry", caught_up=caught_up)
+            self._add_job(reminder, when, job_id=f"{delivery_id}#retry", caught_up=caught_up)
             return
         labels = ", ".join(channel.label for channel, _ in failed)
-        log.error("giving up on %s for %s after %s of retries", labels, reminder.id, config.reminders.retry_for)
+        log.error("giving up on %s for %s after %s of retries", labels, delivery_id, config.reminders.retry_for)
         outcome = "delivered" if len(failed) < len(self.plan.channels) else "failed"
-        self.state.close_reminder(reminder.id, reminder.at, outcome, now)
+        self.state.close_reminder(delivery_id, reminder.at, outcome, now)
 
 
-def _find(config: Config, reminder_id: str, now: dt.datetime) -> Reminder | None:
+def _find(config: Config, reminder_id: str, reports: Reports) -> Reminder | None:
     """A reminder by id from its day's plan (a retry may outlive the horizon it was scheduled in)."""
     try:
         day = dt.date.fromisoformat(reminder_id.split("/", 1)[0])
     except ValueError:
         return None
-    return next((r for r in plan_day(config, day).reminders if r.id == reminder_id), None)
+    return next((r for r in plan_day(config, day, Ramp(config, reports)).reminders if r.id == reminder_id), None)
+
+
+def _counted(config: Config, counts: Mapping[str, object]) -> bool:
+    """Whether any supplement has a stock count: only then are supplies worth working out."""
+    return bool(counts) or any(supplement.stock is not None for supplement in config.supplements)
 
 
 def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: SecretFilter) -> int:
     """`mgremind run` once the configuration is valid: returns the exit status."""
     # The URLs' secrets are known to the log filter before apprise first sees them.
-    secrets.fragments = secret_fragments(configured_urls(config, environ))
+    secrets.fragments = secret_fragments([*configured_urls(config, environ), *config.notify.caregiver_urls])
     channels = load_channels(config, environ)  # ChannelError: the caller reports it
-    secrets.fragments = sorted({*secrets.fragments, *channel_secrets(channels)}, key=len, reverse=True)
+    caregivers = caregiver_channels(config)
+    secrets.fragments = sorted({*secrets.fragments, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True)
     for problem in exposed_secret_files(config, environ):
         log.warning("%s: %s", problem.key, problem.message)
     state_path = state_directory(environ) / "state.sqlite3"
     state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
     log.info("state in %s", state_path)
-    daemon = Daemon(config_path, config, channels, state, Notifier(environ), secrets)
+    daemon = Daemon(config_path, config, channels, state, Notifier(environ), secrets, caregivers=caregivers)
     return daemon.run()

@@ -105,16 +105,36 @@ def configured_urls(config: Config, environ: Mapping[str, str]) -> list[str]:
 def load_channels(config: Config, environ: Mapping[str, str] | None = None) -> list[Channel]:
     """The channels of a configuration, each apprise service on its own. Raises ChannelError."""
     environ = os.environ if environ is None else environ
-    channels: list[Channel] = []
-    for index, url in enumerate(configured_urls(config, environ)):
-        services = apprise.Apprise()
-        if not services.add(url):
-            raise ChannelError(f"notification URL {index + 1} ({redact_url(url)}) is not one apprise understands")
-        channels.extend(_apprise_channel(service, url) for service in services)
+    channels = _url_channels(configured_urls(config, environ), "notification")
     if config.notify.config is not None:
         channels.extend(_config_channels(config.notify.config))
     if config.notify.console:
         channels.append(console_channel())
+    return channels
+
+
+def caregiver_channels(config: Config) -> list[Channel]:
+    """The channels of `caregiver_urls`, told about missed doses. Raises ChannelError."""
+    return _url_channels(config.notify.caregiver_urls, "caregiver")
+
+
+def tell_caregivers(config: Config, title: str, body: str) -> list[str]:
+    """Sends one message to every caregiver channel; what failed, each with its label."""
+    failures = []
+    for channel in caregiver_channels(config):
+        error = send_safely(channel, title, body)
+        if error is not None:
+            failures.append(f"{channel.label}: {error}")
+    return failures
+
+
+def _url_channels(urls: Iterable[str], kind: str) -> list[Channel]:
+    channels: list[Channel] = []
+    for index, url in enumerate(urls):
+        services = apprise.Apprise()
+        if not services.add(url):
+            raise ChannelError(f"{kind} URL {index + 1} ({redact_url(url)}) is not one apprise understands")
+        channels.extend(_apprise_channel(service, url) for service in services)
     return channels
 
 

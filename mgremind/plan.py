@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from mgremind.titration import Ramp, Reports
+
 if TYPE_CHECKING:
     from mgremind.config import Config, Meal, Problem, Supplement
 
@@ -111,23 +113,6 @@ def wall_clock_instant(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.dateti
 # ---------------------------------------------------------------------------- target
 
 
-def day_target(config: Config, day: dt.date) -> tuple[float, str]:
-    """The day's magnesium target T in mg, and why when titration sets it (SPEC §2.2)."""
-    daily = config.magnesium.daily_mg or 0.0
-    ramp = config.titration
-    if ramp is None:
-        return daily, ""
-    if day < ramp.start:
-        return 0.0, f"titration starts on {ramp.start.isoformat()}: no magnesium before"
-    level = ramp.start_mg + ramp.step_mg * ((day - ramp.start).days // ramp.every_days)
-    if level >= daily:
-        return daily, ""
-    return level, (
-        f"titration: {level:g} mg, +{ramp.step_mg:g} mg every {ramp.every_days} "
-        f"day{'s' if ramp.every_days != 1 else ''} up to {daily:g} mg"
-    )
-
-
 # ---------------------------------------------------------------------------- slots
 
 
@@ -215,16 +200,16 @@ def _place_slow(
 # ---------------------------------------------------------------------------- the day
 
 
-def plan_day(config: Config, day: dt.date) -> DayPlan:
-    """The reminders of one day (SPEC §2)."""
-    target, note = day_target(config, day)
-    return _plan(
-        config, day, config.meals_by_weekday[day.weekday()], target_mg=target, target_note=note, zone=config.zone
-    )
+def plan_day(config: Config, day: dt.date, ramp: Ramp | None = None) -> DayPlan:
+    """The reminders of one day (SPEC §2); `ramp` carries the reported symptoms (SPEC §6)."""
+    target = (ramp or Ramp(config)).target(day)
+    meals = config.meals_by_weekday[day.weekday()]
+    return _plan(config, day, meals, target_mg=target.mg, target_note=target.note, zone=config.zone)
 
 
-def plan_days(config: Config, start: dt.date, count: int) -> list[DayPlan]:
-    return [plan_day(config, start + dt.timedelta(days=offset)) for offset in range(count)]
+def plan_days(config: Config, start: dt.date, count: int, reports: Reports | None = None) -> list[DayPlan]:
+    ramp = Ramp(config, reports)
+    return [plan_day(config, start + dt.timedelta(days=offset), ramp) for offset in range(count)]
 
 
 def _plan(
@@ -368,15 +353,18 @@ def _reminder(config: Config, day: dt.date, slot: _Slot, zone: ZoneInfo) -> Remi
 # ---------------------------------------------------------------------------- looking ahead
 
 
-def upcoming(config: Config, now: dt.datetime, count: int, horizon_days: int = 400) -> list[Reminder]:
+def upcoming(
+    config: Config, now: dt.datetime, count: int, reports: Reports | None = None, horizon_days: int = 400
+) -> list[Reminder]:
     """The next `count` reminders at or after `now` (an aware datetime), within the horizon."""
     today = now.astimezone(config.zone).date()
+    ramp = Ramp(config, reports)
     found: list[Reminder] = []
     # A delayed reminder may fall on the next day, so a day is planned beyond the one that
     # filled the list, and yesterday's plan is looked at too.
     days_after_full = 0
     for offset in range(-1, horizon_days):
-        found.extend(r for r in plan_day(config, today + dt.timedelta(days=offset)).reminders if r.instant >= now)
+        found.extend(r for r in plan_day(config, today + dt.timedelta(days=offset), ramp).reminders if r.instant >= now)
         if len(found) >= count:
             days_after_full += 1
             if days_after_full > 1:

@@ -13,6 +13,7 @@ from typing import Any
 
 from mgremind import __version__
 from mgremind.config import WEEKDAYS, Config, Meal, Problem, Supplement
+from mgremind.history import DayHistory, Supply
 from mgremind.plan import DayPlan, Item, Reminder, format_duration
 
 # Units written the same in the plural.
@@ -233,6 +234,7 @@ def channels_text(config: Config) -> list[str]:
         channels.append(f"URLs from {notify.urls_file}")
     if notify.console:
         channels.append("console (standard output)")
+    channels.extend(f"caregiver {redact_url(url)}" for url in notify.caregiver_urls)
     return channels
 
 
@@ -295,9 +297,89 @@ def warnings_text(config_warnings: Sequence[Problem], days: Sequence[DayPlan]) -
 # ---------------------------------------------------------------------------- notifications
 
 
-def notification(config: Config, reminder: Reminder) -> tuple[str, str]:
-    """(title, body) of a reminder: what to take, in units and mg, with notes (SPEC §4)."""
+def notification(config: Config, reminder: Reminder, supplies: Sequence[Supply] = ()) -> tuple[str, str]:
+    """(title, body) of a reminder: what to take, in units and mg, with notes (SPEC §4), and
+    a line for each supplement of it that runs low (SPEC §6)."""
     title = f"{config.notify.title}: {reminder.meal}" + (" (after the meal)" if reminder.delayed else "")
     body = [item_text(item) for item in reminder.items]
     body.extend(reminder.notes)
+    in_reminder = {item.supplement.id for item in reminder.items}
+    body.extend(supply_text(supply) for supply in supplies if supply.low and supply.supplement.id in in_reminder)
     return title, "\n".join(body)
+
+
+# ---------------------------------------------------------------------------- history and supplies
+
+_MARKS = {"taken": "✓", "skipped": "–", "missed": "✗", "pending": "·"}
+
+
+def history_json(days: Sequence[DayHistory]) -> dict[str, Any]:
+    """The `history --json` object of SPEC §6."""
+    return {
+        "days": [
+            {
+                "date": day.date.isoformat(),
+                "planned": len(day.reminders),
+                "taken": day.count("taken"),
+                "skipped": day.count("skipped"),
+                "missed": day.count("missed"),
+                "magnesium_planned_mg": number(day.magnesium_planned_mg),
+                "magnesium_taken_mg": number(day.magnesium_taken_mg),
+                "symptoms": list(day.symptoms),
+                "adherence_pct": None if day.adherence_pct is None else number(day.adherence_pct),
+                "reminders": [{"id": entry.reminder.id, "status": entry.status} for entry in day.reminders],
+            }
+            for day in days
+        ]
+    }
+
+
+def history_table(config: Config, days: Sequence[DayHistory]) -> str:
+    """One row a day: planned, taken, skipped, missed, magnesium, adherence, symptoms."""
+    rows = [("day", "planned", "taken", "skipped", "missed", "magnesium mg", "adherence", "symptoms")]
+    for day in days:
+        adherence = "" if day.adherence_pct is None else f"{number(day.adherence_pct):g} %"
+        rows.append(
+            (
+                f"{day.date.strftime('%a')} {day.date.isoformat()}",
+                str(len(day.reminders)),
+                str(day.count("taken")),
+                str(day.count("skipped")),
+                str(day.count("missed")),
+                f"{number(day.magnesium_taken_mg):g} of {number(day.magnesium_planned_mg):g}",
+                adherence,
+                ", ".join(day.symptoms),
+            )
+        )
+    span = f"{days[0].date.isoformat()} to {days[-1].date.isoformat()}" if days else ""
+    return "\n".join([f"History {span} ({config.timezone})", *_table(rows)]) + "\n"
+
+
+def week_grid(days: Sequence[DayHistory]) -> str:
+    """A week at a glance: a row a day, a column a meal, ✓ taken, – skipped, ✗ missed, · pending."""
+    columns: list[str] = []
+    for day in days:
+        for entry in day.reminders:
+            slot = entry.reminder.id.split("/", 1)[1].replace("+delay", " (after)")
+            if slot not in columns:
+                columns.append(slot)
+    rows = [("", *columns)]
+    for day in days:
+        marks = {
+            entry.reminder.id.split("/", 1)[1].replace("+delay", " (after)"): _MARKS[entry.status]
+            for entry in day.reminders
+        }
+        rows.append((day.date.strftime("%a %m-%d"), *(marks.get(column, "") for column in columns)))
+    legend = "✓ taken  – skipped  ✗ missed  · pending"
+    return "\n".join([*_table(rows), legend]) + "\n"
+
+
+def supply_text(supply: Supply) -> str:
+    """ "Mag-Tab SR: 9 tablets left, about 4 days"."""
+    supplement = supply.supplement
+    if supply.units_left <= 0:
+        return f"{supplement.name}: none left, refill now"
+    left = f"{supplement.name}: {amount(supply.units_left, supplement.unit)} left"
+    if supply.days_left is None:
+        return left
+    return f"{left}, about {number(round(supply.days_left)):g} day{'s' if round(supply.days_left) != 1 else ''}"

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry brings the schema from version N-1 to N; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -43,7 +43,30 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (reminder_id, channel)
     );
     """,
+    """
+    CREATE TABLE ack (
+        reminder_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('taken', 'skipped')),
+        at TEXT NOT NULL
+    );
+    CREATE TABLE report (
+        id INTEGER PRIMARY KEY,
+        date TEXT NOT NULL,               -- the local day the symptom was noticed
+        symptom TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE stock_count (
+        id INTEGER PRIMARY KEY,
+        supplement TEXT NOT NULL,
+        units REAL NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 )
+
+
+# meta key: set while the caregivers have been told of missed doses and not yet that they were taken again.
+ESCALATED = "escalated_at"
 
 
 class StateError(Exception):
@@ -185,6 +208,73 @@ class State:
                 "UPDATE delivery SET status = ?, error = ?, updated_at = ? WHERE reminder_id = ? AND channel = ?",
                 (status, error, _iso(now), reminder_id, channel),
             )
+
+    def acknowledge(self, reminder_id: str, status: str, now: dt.datetime) -> str | None:
+        """Records "taken" or "skipped"; returns what was recorded before, if anything."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT status FROM ack WHERE reminder_id = ?", (reminder_id,)).fetchone()
+                self._db.execute(
+                    "INSERT INTO ack (reminder_id, status, at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (reminder_id) DO UPDATE SET status = excluded.status, at = excluded.at",
+                    (reminder_id, status, _iso(now)),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return row[0] if row else None
+
+    def acknowledgements(self) -> dict[str, str]:
+        """ "taken" or "skipped" by reminder id."""
+        with self._lock:
+            rows = self._db.execute("SELECT reminder_id, status FROM ack").fetchall()
+        return dict(rows)
+
+    def add_report(self, day: dt.date, symptom: str, now: dt.datetime) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO report (date, symptom, recorded_at) VALUES (?, ?, ?)",
+                (day.isoformat(), symptom, _iso(now)),
+            )
+
+    def reports(self) -> dict[dt.date, list[str]]:
+        """The reported symptoms by the day they were noticed."""
+        with self._lock:
+            rows = self._db.execute("SELECT date, symptom FROM report ORDER BY date, id").fetchall()
+        found: dict[dt.date, list[str]] = {}
+        for day, symptom in rows:
+            found.setdefault(dt.date.fromisoformat(day), []).append(symptom)
+        return found
+
+    def add_stock_count(self, supplement: str, units: float, now: dt.datetime) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO stock_count (supplement, units, at) VALUES (?, ?, ?)", (supplement, units, _iso(now))
+            )
+
+    def stock_counts(self) -> dict[str, tuple[float, dt.datetime]]:
+        """The latest count of each supplement: (units, when)."""
+        with self._lock:
+            rows = self._db.execute("SELECT supplement, units, at FROM stock_count ORDER BY at, id").fetchall()
+        return {supplement: (units, dt.datetime.fromisoformat(at)) for supplement, units, at in rows}
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._lock:
+            if value is None:
+                self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
 
     def close_reminder(
         self, reminder_id: str, due_at: dt.datetime, outcome: str, now: dt.datetime, late: bool = False

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 log = logging.getLogger("mgremind")
@@ -87,14 +88,22 @@ def unit_template(user: bool) -> str:
 
 def exec_start(argv0: str, executable: str, config: Path | None) -> str:
     """The command that starts this installation: its console script, else `python -m mgremind`."""
+    # absolute(), not resolve(): a virtualenv's python is a symlink out of the virtualenv, and
+    # the interpreter it points at would not find mgremind.
     script = Path(argv0)
     if script.name == "mgremind" and script.is_file():
-        command = [str(script.resolve())]
+        command = [str(script.absolute())]
     else:
-        command = [str(Path(executable).resolve()), "-m", "mgremind"]
+        command = [str(Path(executable).absolute()), "-m", "mgremind"]
     if config is not None:
         command += ["-c", str(config.resolve())]
     return " ".join(_quote(part) for part in [*command, "run"])
+
+
+def runtime_paths(executable: str, prefixes: Sequence[str]) -> list[Path]:
+    """What the service reads besides its command line: the real interpreter and the Python
+    installations (a pyenv interpreter under /root, say, behind a virtualenv in /opt)."""
+    return [Path(os.path.realpath(executable)), *(Path(prefix) for prefix in prefixes)]
 
 
 def _quote(part: str) -> str:
@@ -105,12 +114,14 @@ def _quote(part: str) -> str:
     return f'"{escaped}"'
 
 
-def render_unit(user: bool, command: str) -> str:
-    """The unit file for this installation. A system service whose program or configuration
-    lives under a home directory needs to read it there: ProtectHome=read-only, not yes."""
+def render_unit(user: bool, command: str, reads: Sequence[Path] = ()) -> str:
+    """The unit file for this installation. A system service whose program, interpreter or
+    configuration lives under a home directory needs to read it there: ProtectHome=read-only."""
     text = unit_template(user).replace("@EXEC_START@", command)
     if not user:
-        in_home = any(prefix in command for prefix in _HOME_PREFIXES)
+        paths = [word for word in shlex.split(command) if word.startswith("/")]
+        paths += [os.path.realpath(path) for path in reads]
+        in_home = any(path.startswith(_HOME_PREFIXES) for path in paths)
         text = text.replace("@PROTECT_HOME@", "read-only" if in_home else "yes")
     return text
 
@@ -122,12 +133,26 @@ def unit_path(user: bool, environ: Mapping[str, str]) -> Path:
     return Path(config_home) / "systemd" / "user" / "mgremind.service"
 
 
-def next_steps(user: bool, path: Path, program: str) -> str:
-    """What to do after the unit is written: copy-pasteable commands."""
+def next_steps(user: bool, path: Path, program: str, config: Path | None = None) -> str:
+    """What to do after the unit is written: copy-pasteable commands, for the configuration
+    the unit reads (the one given to install-service, else the one systemd's directories hold)."""
+    sudo = "" if user else "sudo "
+    if config is not None:
+        prepare = f"  {sudo}{program} -c {shlex.quote(str(config))} check"
+    elif user:
+        prepare = (
+            "  mkdir -p ~/.config/mgremind && cp config.example.toml ~/.config/mgremind/config.toml   # then edit it\n"
+            f"  {program} check"
+        )
+    else:
+        prepare = (
+            "  sudo install -d -m 755 /etc/mgremind\n"
+            "  sudo install -m 644 config.example.toml /etc/mgremind/config.toml   # then edit it\n"
+            f"  sudo {program} -c /etc/mgremind/config.toml check"
+        )
     if user:
         return f"""Next:
-  mkdir -p ~/.config/mgremind && cp config.example.toml ~/.config/mgremind/config.toml   # then edit it
-  {program} check
+{prepare}
   systemctl --user daemon-reload
   systemctl --user enable --now mgremind
   loginctl enable-linger "$USER"     # reminders also while you are logged out
@@ -137,9 +162,7 @@ Secrets: put notification URLs in ~/.config/mgremind/secret-urls.txt (chmod 600)
 urls_file = "secret-urls.txt" in config.toml.
 """
     return f"""Next:
-  sudo install -d -m 755 /etc/mgremind
-  sudo install -m 644 config.example.toml /etc/mgremind/config.toml   # then edit it
-  sudo {program} -c /etc/mgremind/config.toml check
+{prepare}
   sudo systemctl daemon-reload
   sudo systemctl enable --now mgremind
   systemctl status mgremind          # the STATUS line names the next reminder

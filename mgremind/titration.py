@@ -1,0 +1,119 @@
+"""The day's magnesium target: the titration ramp, replayed with the reported symptoms (SPEC §6).
+
+Pure: the configuration, the date and the recorded reports in, the target and the reason out.
+The laxative effect of too much magnesium shows about a day later (SEED), so a symptom
+reported on day R is blamed on the amount of day R−1. The ramp is replayed day by day from
+`start`; a `Ramp` remembers the days it has replayed, so planning a year costs one replay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mgremind.config import Config
+
+# Reported symptoms by the day they were reported on.
+Reports = Mapping[dt.date, Sequence[str]]
+SYMPTOMS = ("loose-stool", "diarrhea", "cramps", "nausea", "bloating")
+
+
+@dataclass(frozen=True)
+class Target:
+    mg: float
+    note: str  # why, when the ramp or a report sets it ("" at the full daily amount)
+
+
+@dataclass
+class _Replay:
+    level: float
+    next_increase: dt.date
+    ceiling: float | None
+    reason: str  # why the level is lower than the plain ramp would have it ("" when it is not)
+
+
+class Ramp:
+    def __init__(self, config: Config, reports: Reports | None = None) -> None:
+        self.config = config
+        self.reports = {day: tuple(symptoms) for day, symptoms in (reports or {}).items() if symptoms}
+        self._levels: list[float] = []  # the level of each replayed day, from start
+        self._targets: list[Target] = []
+        self._blamed: dict[float, list[dt.date]] = {}  # level → the days whose reports blamed it
+        self._state: _Replay | None = None
+
+    def target(self, day: dt.date) -> Target:
+        """The target T of `day` (SPEC §2.2 without reports, §6 with them)."""
+        daily = self.config.magnesium.daily_mg or 0.0
+        ramp = self.config.titration
+        if ramp is None:
+            return Target(daily, "")
+        if day < ramp.start:
+            return Target(0.0, f"titration starts on {ramp.start.isoformat()}: no magnesium before")
+        index = (day - ramp.start).days
+        while len(self._targets) <= index:
+            self._replay_next_day()
+        return self._targets[index]
+
+    def _level_on(self, day: dt.date) -> float:
+        assert self.config.titration is not None
+        return self._levels[(day - self.config.titration.start).days]
+
+    def _replay_next_day(self) -> None:
+        ramp = self.config.titration
+        assert ramp is not None
+        daily = self.config.magnesium.daily_mg or 0.0
+        day = ramp.start + dt.timedelta(days=len(self._levels))
+        state = self._state
+        if state is None:
+            state = self._state = _Replay(ramp.start_mg, ramp.start + dt.timedelta(days=ramp.every_days), None, "")
+        else:
+            reported = day - dt.timedelta(days=1)
+            # A report on R is blamed on R−1; a report on the first day has nothing to blame.
+            if reported in self.reports and reported > ramp.start:
+                self._lower(state, reported, day)
+            elif day >= state.next_increase:
+                below_ceiling = state.ceiling is None or state.level < state.ceiling
+                if state.level < daily and below_ceiling:
+                    state.level += ramp.step_mg
+                state.next_increase = day + dt.timedelta(days=ramp.every_days)
+        self._levels.append(state.level)
+        target = min(state.level, daily, state.ceiling if state.ceiling is not None else daily)
+        self._targets.append(Target(target, self._note(day, target)))
+
+    def _lower(self, state: _Replay, reported: dt.date, day: dt.date) -> None:
+        ramp = self.config.titration
+        assert ramp is not None
+        blamed_day = reported - dt.timedelta(days=1)
+        blamed = self._level_on(blamed_day)
+        state.level = max(ramp.start_mg, blamed - ramp.step_mg)
+        state.next_increase = day + dt.timedelta(days=ramp.hold_days)
+        symptoms = ", ".join(self.reports[reported])
+        state.reason = (
+            f"lowered after {symptoms} reported on {reported.isoformat()} "
+            f"(blamed on {blamed:g} mg the day before); held until {state.next_increase.isoformat()}"
+        )
+        reports_at_level = self._blamed.setdefault(blamed, [])
+        reports_at_level.append(reported)
+        if len(reports_at_level) >= 2:
+            ceiling = max(ramp.start_mg, blamed - ramp.step_mg)
+            state.ceiling = ceiling if state.ceiling is None else min(state.ceiling, ceiling)
+            dates = ", ".join(date.isoformat() for date in reports_at_level)
+            state.reason = f"capped at {state.ceiling:g} mg: symptoms reported twice at {blamed:g} mg ({dates})"
+
+    def _note(self, day: dt.date, target: float) -> str:
+        """Why the day's target is what it is; first why it is below the plain ramp, if it is."""
+        ramp = self.config.titration
+        assert ramp is not None and self._state is not None
+        daily = self.config.magnesium.daily_mg or 0.0
+        plain = min(daily, ramp.start_mg + ramp.step_mg * ((day - ramp.start).days // ramp.every_days))
+        if target < plain and self._state.reason:
+            return f"{target:g} mg instead of {plain:g} mg: {self._state.reason}"
+        if target >= daily:
+            return ""
+        return (
+            f"titration: {target:g} mg, +{ramp.step_mg:g} mg every {ramp.every_days} "
+            f"day{'s' if ramp.every_days != 1 else ''} up to {daily:g} mg"
+        )
