@@ -233,6 +233,7 @@ class _Records:
     acks: dict[str, str] = field(default_factory=dict)
     reports: dict[dt.date, list[str]] = field(default_factory=dict)
     counts: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
+    since: dt.datetime | None = None  # when the records began (None: they have not)
 
     def supplies(self, config: Config, now: dt.datetime) -> list[Supply]:
         return supplies(config, self.counts, self.acks, self.reports, now)
@@ -248,7 +249,7 @@ def _records(config: Config) -> _Records:
         return _Records()
     state = State.open(_state_path(), dt.datetime.now(dt.timezone.utc))
     try:
-        return _Records(state.acknowledgements(), state.reports(), state.stock_counts())
+        return _Records(state.acknowledgements(), state.reports(), state.stock_counts(), state.created_at)
     finally:
         state.close()
 
@@ -352,7 +353,9 @@ def _stock(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _history(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     records = _records(config)
-    days = history(config, now.date(), args.days, acks=records.acks, reports=records.reports, now=now)
+    days = history(
+        config, now.date(), args.days, acks=records.acks, reports=records.reports, now=now, since=records.since or now
+    )
     if args.json:
         print(json.dumps(history_json(days), indent=2, ensure_ascii=False))
     elif args.week:

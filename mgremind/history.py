@@ -85,17 +85,30 @@ def day_statuses(config: Config, plan: DayPlan, acks: Acks, now: dt.datetime) ->
 
 
 def history(
-    config: Config, today: dt.date, days: int, *, acks: Acks, reports: Reports, now: dt.datetime
+    config: Config,
+    today: dt.date,
+    days: int,
+    *,
+    acks: Acks,
+    reports: Reports,
+    now: dt.datetime,
+    since: dt.datetime | None = None,
 ) -> list[DayHistory]:
-    """The last `days` days, oldest first, ending today."""
+    """The last `days` days, oldest first, ending today. Reminders before `since` (when the
+    records began) are left out: nobody could have marked them."""
     ramp = Ramp(config, reports)
     found = []
     for offset in range(days - 1, -1, -1):
         day = today - dt.timedelta(days=offset)
         plan = plan_day(config, day, ramp)
-        statuses = day_statuses(config, plan, acks, now)
+        statuses = tuple(
+            entry
+            for entry in day_statuses(config, plan, acks, now)
+            if since is None or entry.reminder.instant >= since or entry.reminder.id in acks
+        )
+        planned = sum(entry.reminder.magnesium_mg for entry in statuses)
         taken = sum(entry.reminder.magnesium_mg for entry in statuses if entry.status == "taken")
-        found.append(DayHistory(day, statuses, plan.magnesium_mg, round(taken, 3), tuple(reports.get(day, ()))))
+        found.append(DayHistory(day, statuses, round(planned, 3), round(taken, 3), tuple(reports.get(day, ()))))
     return found
 
 
@@ -117,10 +130,9 @@ def missed_in_a_row(
 ) -> list[Reminder]:
     """The missed reminders since the last one taken or skipped (and since `since`), oldest first."""
     streak: list[Reminder] = []
-    for day in history(config, now.astimezone(config.zone).date(), days, acks=acks, reports=reports, now=now):
+    today = now.astimezone(config.zone).date()
+    for day in history(config, today, days, acks=acks, reports=reports, now=now, since=since):
         for entry in day.reminders:
-            if entry.reminder.instant < since:
-                continue
             if entry.status == "missed":
                 streak.append(entry.reminder)
             elif entry.status in ("taken", "skipped"):
