@@ -132,6 +132,44 @@ class Magnesium:
 
 
 @dataclass(frozen=True)
+class KeepApart:
+    """A medicine magnesium binds in the gut: no magnesium from `before` it until `after` it (SPEC §7)."""
+
+    name: str
+    times: tuple[dt.time, ...]  # exactly one of times, with_meals, supplement
+    with_meals: tuple[str, ...]
+    supplement: str | None
+    days: frozenset[int]
+    before: dt.timedelta
+    after: dt.timedelta
+    remind: bool
+    source: str  # where before/after come from: "configured", "LABEL: levothyroxine", …
+    key: str
+
+    @cached_property
+    def as_supplement(self) -> Supplement:
+        """The medicine as an item of its own reminders (remind = true)."""
+        return Supplement(
+            self.name, self.name, "medicine", None, "dose", None, "immediate", 1.0, 1, 1.0, (), 1.0, self.key
+        )
+
+    @property
+    def spacing(self) -> str:
+        """ "keep 4 h apart", "keep 6 h before and 2 h after"."""
+        before, after = _hours(self.before), _hours(self.after)
+        return f"keep {before} apart" if before == after else f"keep {before} before and {after} after"
+
+
+def _hours(duration: dt.timedelta) -> str:
+    """4 h, 1 h 30 min, 45 min."""
+    hours, minutes = divmod(int(duration.total_seconds()) // 60, 60)
+    return (
+        " ".join(part for part in (f"{hours} h" if hours else "", f"{minutes} min" if minutes else "") if part)
+        or "0 min"
+    )
+
+
+@dataclass(frozen=True)
 class Titration:
     start: dt.date
     start_mg: float
@@ -171,6 +209,7 @@ class Config:
     magnesium: Magnesium
     titration: Titration | None
     warnings: tuple[Problem, ...]
+    keep_apart: tuple[KeepApart, ...] = ()
 
     # Derived once per configuration (the planner asks for them every day it plans).
 
@@ -658,6 +697,57 @@ def _read_magnesium(table: _Table, needs_daily: Supplement | None) -> Magnesium:
     return magnesium
 
 
+def _read_keep_apart(table: _Table, meals: Sequence[Meal], supplements: Sequence[Supplement]) -> KeepApart:
+    name = table.require("name", _meal_name, "?")
+    times = table.get_list("times", _time_of_day, ())
+    with_meals = table.get_list("with", _meal_name, ())
+    supplement = table.get("supplement", _string, None)
+    given = [key for key in ("times", "with", "supplement") if table.has(key)]
+    if len(given) != 1:
+        what = "none" if not given else " and ".join(given)
+        table.problems.error(table.path, f'give exactly one of "times", "with" or "supplement" (it has {what})')
+    for key in ("times", "with"):
+        if table.has(key) and isinstance(table.data[key], list) and not table.data[key]:
+            table.problems.error(table.key(key), "must not be empty")
+    meal_names = sorted({meal.name for meal in meals})
+    for index, meal in enumerate(with_meals):
+        if meal not in meal_names:
+            table.problems.error(
+                f"{table.key('with')}[{index}]", f'no meal named "{meal}"{_suggestion(meal, meal_names)}'
+            )
+    if supplement is not None:
+        found = next((s for s in supplements if s.id == supplement), None)
+        if found is None:
+            ids = [s.id for s in supplements]
+            table.problems.error(table.key("supplement"), f'no supplement "{supplement}"{_suggestion(supplement, ids)}')
+        elif found.is_magnesium or not found.is_fixed:
+            table.problems.error(
+                table.key("supplement"),
+                f'"{supplement}" must be a supplement taken with meals ("with"/"units") that is not magnesium',
+            )
+    days = frozenset(table.get_list("days", _weekday, tuple(ALL_DAYS)))
+    interval = reference.find_interval(name)
+    default = dt.timedelta(hours=interval.before_hours if interval else reference.DEFAULT_INTERVAL_HOURS)
+    before = table.get("before", _day_duration, default)
+    default = dt.timedelta(hours=interval.after_hours if interval else reference.DEFAULT_INTERVAL_HOURS)
+    after = table.get("after", _day_duration, default)
+    remind = table.get("remind", _boolean, False)
+    if remind and supplement is not None:
+        table.problems.error(
+            table.key("remind"), f'"{supplement}" is a supplement of this plan: it has reminders already'
+        )
+    if table.has("before") and table.has("after"):
+        source = "configured"
+    elif interval is not None:
+        source = f"{interval.source}: {interval.label}" + (
+            " (one side configured)" if table.has("before") or table.has("after") else ""
+        )
+    else:
+        source = reference.DEFAULT_INTERVAL_SOURCE
+    table.finish()
+    return KeepApart(name, times, with_meals, supplement, days, before, after, remind, source, table.path)
+
+
 def _read_titration(table: _Table) -> Titration:
     titration = Titration(
         start=table.require("start", _date, dt.date(2000, 1, 1)),
@@ -818,6 +908,7 @@ def parse_config(data: Mapping[str, Any], source: str, base_dir: Path, local_zon
         titration = _read_titration(_sub_table(root, "titration"))
         if first_magnesium is None:
             problems.error("titration", "raises the magnesium dose, but no magnesium supplement is configured")
+    keep_apart = tuple(_read_keep_apart(table, meals, supplements) for table in _array_of_tables(root, "keep_apart"))
     root.finish()
 
     if reminders.escalate_after and not notify.caregiver_urls:
@@ -831,7 +922,17 @@ def parse_config(data: Mapping[str, Any], source: str, base_dir: Path, local_zon
     _warn_about_supplements(supplements, magnesium, problems)
 
     config = Config(
-        source, timezone, zone, notify, reminders, meals, supplements, magnesium, titration, tuple(problems.warnings)
+        source,
+        timezone,
+        zone,
+        notify,
+        reminders,
+        meals,
+        supplements,
+        magnesium,
+        titration,
+        tuple(problems.warnings),
+        keep_apart,
     )
     # The planner's own checks (slow-release spacing, a plan with no reminder) need a sound
     # model of what it plans: they run, and report with the rest, unless an error touches it.
@@ -844,7 +945,7 @@ def parse_config(data: Mapping[str, Any], source: str, base_dir: Path, local_zon
     return config
 
 
-_PLANNER_INPUTS = frozenset({"", "timezone", "meal", "supplement", "magnesium", "titration"})
+_PLANNER_INPUTS = frozenset({"", "timezone", "meal", "supplement", "magnesium", "titration", "keep_apart"})
 
 
 def _section(key: str) -> str:
@@ -956,6 +1057,19 @@ def config_candidates(environ: Mapping[str, str]) -> list[Path]:
     candidates.append(Path(xdg) / "mgremind" / "config.toml")
     candidates.append(Path("/etc/mgremind/config.toml"))
     return candidates
+
+
+def state_directory(environ: Mapping[str, str]) -> Path:
+    """$STATE_DIRECTORY (systemd), else $XDG_STATE_HOME/mgremind, else ~/.local/state/mgremind."""
+    if environ.get("STATE_DIRECTORY"):
+        return Path(environ["STATE_DIRECTORY"].split(":")[0])
+    base = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".local" / "state")
+    return Path(base) / "mgremind"
+
+
+def state_file(environ: Mapping[str, str]) -> Path:
+    """The SQLite file the daemon and the commands share."""
+    return state_directory(environ) / "state.sqlite3"
 
 
 def find_config(explicit: str | None, environ: Mapping[str, str]) -> Path:

@@ -36,7 +36,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from mgremind.config import Config, ConfigError, exposed_secret_files, load_config
+from mgremind.config import Config, ConfigError, exposed_secret_files, load_config, state_file
 from mgremind.history import missed_in_a_row, repeats, supplies
 from mgremind.logs import SecretFilter
 from mgremind.notify import (
@@ -51,7 +51,7 @@ from mgremind.notify import (
 )
 from mgremind.plan import DayPlan, Reminder, plan_day, wall_clock_instant
 from mgremind.render import clock, notification
-from mgremind.state import ESCALATED, State, state_directory
+from mgremind.state import ESCALATED, State
 from mgremind.systemd import Notifier
 from mgremind.titration import Ramp, Reports
 from mgremind.wallclock import WallClockTimer
@@ -524,7 +524,7 @@ def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: 
     secrets.fragments = sorted({*secrets.fragments, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True)
     for problem in exposed_secret_files(config, environ):
         log.warning("%s: %s", problem.key, problem.message)
-    state_path = state_directory(environ) / "state.sqlite3"
+    state_path = state_file(environ)
     state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
     log.info("state in %s", state_path)
     daemon = Daemon(config_path, config, channels, state, Notifier(environ), secrets, caregivers=caregivers)

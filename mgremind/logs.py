@@ -37,7 +37,6 @@ class SecretFilter(logging.Filter):
 
 # sd-daemon(3) priorities: "<3>" error … "<7>" debug, which journald reads off each line.
 _SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
-LEVELS = ("debug", "info", "warning", "error")
 
 
 class JournalFormatter(logging.Formatter):

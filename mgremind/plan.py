@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from mgremind.titration import Ramp, Reports
 
 if TYPE_CHECKING:
-    from mgremind.config import Config, Meal, Problem, Supplement
+    from mgremind.config import Config, KeepApart, Meal, Problem, Supplement
 
 UTC = dt.timezone.utc
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -145,6 +145,56 @@ def _phytate_reason(meal: Meal) -> str:
     return ", ".join(meal.phytate_foods) if meal.phytate_foods else "phytate-rich"
 
 
+@dataclass(frozen=True)
+class Window:
+    """No magnesium strictly between `start` and `end` (UTC): a medicine it binds (SPEC §7)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    reason: str  # "levothyroxine 06:30, keep 4 h apart"
+
+    def holds(self, instant: dt.datetime) -> bool:
+        return self.start < instant < self.end
+
+
+def medicine_times(config: Config, medicine: KeepApart, day: dt.date, zone: ZoneInfo) -> list[dt.datetime]:
+    """The instants (UTC) a medicine is taken on `day`: its times, or its meals, or its supplement's."""
+    if day.weekday() not in medicine.days:
+        return []
+    if medicine.times:
+        return [wall_clock_instant(day, time, zone) for time in medicine.times]
+    meals = medicine.with_meals
+    if medicine.supplement is not None:
+        meals = config.supplements[config.supplement_index[medicine.supplement]].with_meals
+    return [wall_clock_instant(day, m.time, zone) for m in config.meals_by_weekday[day.weekday()] if m.name in meals]
+
+
+def medicine_windows(config: Config, day: dt.date, zone: ZoneInfo) -> list[Window]:
+    """The windows that reach into `day`, from the medicines of the day and of the days beside it."""
+    windows = []
+    for medicine in config.keep_apart:
+        for offset in (-1, 0, 1):
+            for taken in medicine_times(config, medicine, day + dt.timedelta(days=offset), zone):
+                reason = f"{medicine.name} {taken.astimezone(zone).strftime('%H:%M')}, {medicine.spacing}"
+                windows.append(Window(taken - medicine.before, taken + medicine.after, reason))
+    return windows
+
+
+def _first_free(instant: dt.datetime, windows: Sequence[Window], phytate: Sequence[Window]) -> dt.datetime:
+    """The first instant from `instant` on outside every medicine window and every phytate window
+    (a phytate window runs from the meal, inclusive, to phytate_gap after it)."""
+    moved = True
+    while moved:
+        moved = False
+        for window in windows:
+            if window.holds(instant):
+                instant, moved = window.end, True
+        for window in phytate:
+            if window.start <= instant < window.end:
+                instant, moved = window.end, True
+    return instant
+
+
 @dataclass
 class _Slots:
     meal_slots: dict[str, _Slot]
@@ -152,26 +202,56 @@ class _Slots:
     warnings: list[str]
     ordered: list[_Slot] = field(default_factory=list)  # every slot, in time order
     for_magnesium: list[_Slot] = field(default_factory=list)  # those the splitting and slow magnesium may use
+    # meal → why no magnesium goes with it: (True, its phytate foods) or (False, a medicine's window)
+    blocked: dict[str, list[tuple[bool, str]]] = field(default_factory=dict)
 
 
 def _build_slots(config: Config, meals: Sequence[Meal], day: dt.date, zone: ZoneInfo) -> _Slots:
-    """SPEC §2.3: a slot per meal; phytate-rich meals' magnesium is dropped or delayed."""
+    """SPEC §2.3 and §7: a slot per meal; the magnesium of a phytate-rich meal, or of a meal too
+    close to a medicine magnesium binds, is dropped ("move") or taken at the first instant after
+    it clear of every window ("delay")."""
     settings = config.magnesium
+    windows = medicine_windows(config, day, zone) if config.keep_apart else []
+    instants = {meal.name: wall_clock_instant(day, meal.time, zone) for meal in meals}
+    phytate = [Window(instants[m.name], instants[m.name] + settings.phytate_gap, "") for m in meals if m.phytate_rich]
+    # Why a meal takes no magnesium: its phytate (first), the medicines whose windows hold it.
+    blocked: dict[str, list[tuple[bool, str]]] = {}
+    for meal in meals:
+        reasons = [(True, _phytate_reason(meal))] if meal.phytate_rich else []
+        reasons += [(False, w.reason) for w in windows if w.holds(instants[meal.name])]
+        if reasons:
+            blocked[meal.name] = reasons
     delay = settings.phytate == "delay"
     warnings = []
-    if not delay and meals and all(meal.phytate_rich for meal in meals):
+    if not delay and meals and len(blocked) == len(meals):
         delay = True
-        warnings.append(
-            f"every meal today is phytate-rich: magnesium is taken "
-            f"{format_duration(settings.phytate_gap)} after them instead"
-        )
-    slots = _Slots({}, {}, warnings)
+        why = "phytate-rich" if all(meal.phytate_rich for meal in meals) else "phytate-rich or close to a medicine"
+        warnings.append(f"every meal today is {why}: magnesium is taken after them instead")
+    end_of_day = wall_clock_instant(day + dt.timedelta(days=1), dt.time(0), zone)
+    slots = _Slots({}, {}, warnings, blocked=blocked)
     for order, meal in enumerate(meals):
-        at = wall_clock_instant(day, meal.time, zone)
-        slots.meal_slots[meal.name] = _Slot(meal, at, False, not meal.phytate_rich, 2 * order)
-        if meal.phytate_rich:
-            # Under "move" this slot only takes fixed magnesium of this meal (SPEC §2.4).
-            slots.delayed_slots[meal.name] = _Slot(meal, at + settings.phytate_gap, True, delay, 2 * order + 1)
+        at = instants[meal.name]
+        slot = slots.meal_slots[meal.name] = _Slot(meal, at, False, meal.name not in blocked, 2 * order)
+        if meal.name not in blocked:
+            continue
+        if config.has_magnesium:
+            slot.notes = [f"no magnesium with this meal: {text}" for _, text in blocked[meal.name]]
+        # A phytate-rich meal's magnesium comes phytate_gap after it (SPEC §2.3); pushed on only
+        # by a medicine's window (§7), and then clear of every window, phytate ones included.
+        later = at + settings.phytate_gap if meal.phytate_rich else at
+        if any(window.holds(later) for window in windows) or not meal.phytate_rich:
+            later = _first_free(later, windows, phytate)
+        if later >= end_of_day:
+            if delay:
+                why = "; ".join(text for _, text in blocked[meal.name])
+                warnings.append(f"no time left today for the magnesium of {meal.name}: {why}")
+            continue
+        # Under "move" the later slot only takes fixed magnesium of this meal (SPEC §2.4).
+        delayed = slots.delayed_slots[meal.name] = _Slot(meal, later, True, delay, 2 * order + 1)
+        delayed.notes = [
+            f"not with this meal: {text}" if is_phytate else f"not with {meal.name}: {text}"
+            for is_phytate, text in blocked[meal.name]
+        ]
     slots.ordered = sorted([*slots.meal_slots.values(), *slots.delayed_slots.values()], key=lambda s: (s.at, s.order))
     slots.for_magnesium = [slot for slot in slots.ordered if slot.takes_magnesium]
     return slots
@@ -232,8 +312,12 @@ def _plan(
                 continue
             ug = _ug(supplement.units * supplement.mg_per_unit) if supplement.mg_per_unit else 0
             if supplement.is_magnesium:
-                slot = slots.delayed_slots[meal.name] if meal.phytate_rich else slots.meal_slots[meal.name]
-                fixed_magnesium.append((slot, index, supplement, supplement.units, ug))
+                if meal.name not in slots.blocked:
+                    fixed_magnesium.append((slots.meal_slots[meal.name], index, supplement, supplement.units, ug))
+                elif meal.name in slots.delayed_slots:
+                    fixed_magnesium.append((slots.delayed_slots[meal.name], index, supplement, supplement.units, ug))
+                elif target_ug > 0:
+                    warnings.append(f"{supplement.name} with {meal.name} left out: no time for it clear of the windows")
             else:
                 slots.meal_slots[meal.name].add(index, supplement, supplement.units, ug)
     for slot, index, supplement, units, ug in sorted(fixed_magnesium, key=lambda entry: (entry[0].at, entry[0].order)):
@@ -311,6 +395,7 @@ def _plan(
                 slot.add(index, calcium, steps * calcium.step, steps * step_ug)
 
     reminders = tuple(_reminder(config, day, slot, zone) for slot in slots.ordered if slot.amounts)
+    reminders += tuple(_medicine_reminders(config, day, zone))
     reminders = tuple(sorted(reminders, key=lambda reminder: reminder.instant))
     magnesium_mg = _mg(sum(slot.magnesium_ug for slot in slots.ordered))
     calcium_mg = sum((_total_mg(reminder.items, "calcium") for reminder in reminders), 0.0)
@@ -320,6 +405,28 @@ def _plan(
 def _slot_label(slot: _Slot, zone: ZoneInfo) -> str:
     time = slot.at.astimezone(zone).strftime("%H:%M")
     return f"{slot.meal.name} {time}" + (" (delayed)" if slot.delayed else "")
+
+
+def _medicine_reminders(config: Config, day: dt.date, zone: ZoneInfo) -> list[Reminder]:
+    """Reminders to take the medicines with remind = true, at their own times (SPEC §7)."""
+    found = []
+    for medicine in config.keep_apart:
+        if not medicine.remind:
+            continue
+        for taken in medicine_times(config, medicine, day, zone):
+            at = taken.astimezone(zone)
+            item = Item(medicine.as_supplement, 1.0, None)
+            found.append(
+                Reminder(
+                    f"{day.isoformat()}/{medicine.name}@{at.strftime('%H:%M')}",
+                    at,
+                    medicine.name,
+                    False,
+                    (item,),
+                    (f"no magnesium near it: {medicine.spacing}",),
+                )
+            )
+    return found
 
 
 def _reminder(config: Config, day: dt.date, slot: _Slot, zone: ZoneInfo) -> Reminder:
@@ -333,12 +440,6 @@ def _reminder(config: Config, day: dt.date, slot: _Slot, zone: ZoneInfo) -> Remi
         items.append(Item(supplement, _units(amount.units), mg))
         if supplement.keep_refrigerated:
             notes.append(f"{supplement.name}: keep refrigerated")
-    if slot.meal.phytate_rich:
-        reason = _phytate_reason(slot.meal)
-        if slot.delayed:
-            notes.insert(0, f"not with this meal: {reason}")
-        elif slot.magnesium_ug == 0 and config.has_magnesium:
-            notes.insert(0, f"no magnesium with this meal: {reason}")
     suffix = "+delay" if slot.delayed else ""
     return Reminder(
         f"{day.isoformat()}/{slot.meal.name}{suffix}",
@@ -390,7 +491,13 @@ def plan_problems(config: Config) -> list[Problem]:
         any_reminder = any_reminder or bool(
             _plan(config, day, meals, target_mg=daily, target_note="", zone=ZoneInfo("UTC")).reminders
         )
-        slots = _build_slots(config, meals, day, ZoneInfo("UTC")).for_magnesium
+        built = _build_slots(config, meals, day, ZoneInfo("UTC"))
+        slots = built.for_magnesium
+        kept_from = "".join(
+            f"; {name} is kept from magnesium by {', '.join(text for phytate, text in why if not phytate)}"
+            for name, why in built.blocked.items()
+            if not all(phytate for phytate, _ in why)
+        )
         for supplement in config.supplements:
             if not supplement.is_slow_magnesium:
                 continue
@@ -406,7 +513,7 @@ def plan_problems(config: Config) -> list[Problem]:
                 what = (
                     f"cannot hold {supplement.doses_per_day} doses of {supplement.name} "
                     f"{format_duration(config.magnesium.slow_release_gap)} apart; the slots that can take "
-                    f"magnesium: {offered}"
+                    f"magnesium: {offered}{kept_from}"
                 )
                 spacing.setdefault((f"{supplement.key}.doses_per_day", what), []).append(WEEKDAY_NAMES[weekday])
     for (key, what), weekdays in spacing.items():

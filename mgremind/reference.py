@@ -170,3 +170,64 @@ def find_form(nutrient: str, name: str) -> Form | None:
     forms = FORMS_BY_NUTRIENT.get(nutrient, {})
     key = name.strip().lower()
     return forms.get(FORM_ALIASES.get(key, key))
+
+
+# ---------------------------------------------------------------------------- medicines to keep apart
+
+
+@dataclass(frozen=True)
+class Interval:
+    """How long magnesium stays away from a medicine: `before` it is taken and `after`."""
+
+    names: tuple[str, ...]  # the medicine and the members of its class, matched as whole words
+    label: str  # what `check` calls it: "ciprofloxacin (quinolone)"
+    before_hours: float
+    after_hours: float
+    source: str
+
+
+# Named medicines first (LABEL: US prescribing information, "take X at least 2 h before or 6 h
+# after Mg" means no magnesium within 6 h before X and 2 h after it); then classes (SMPC: UK
+# summary of product characteristics of an oral magnesium medicine). The first match wins.
+INTERVALS: tuple[Interval, ...] = (
+    Interval(("ciprofloxacin",), "ciprofloxacin (quinolone)", 6, 2, "LABEL"),
+    Interval(("levofloxacin",), "levofloxacin (quinolone)", 2, 2, "LABEL"),
+    Interval(("moxifloxacin",), "moxifloxacin (quinolone)", 8, 4, "LABEL"),
+    Interval(("levothyroxine", "thyroxine"), "levothyroxine", 4, 4, "LABEL"),
+    Interval(("dolutegravir",), "dolutegravir (integrase inhibitor)", 6, 2, "LABEL"),
+    Interval(("tetracycline", "tetracyclines", "doxycycline", "minocycline"), "tetracyclines", 3, 3, "SMPC"),
+    Interval(("fluoride", "fluorides"), "fluorides", 3, 3, "SMPC"),
+    Interval(("iron", "ferrous"), "iron", 4, 4, "SMPC"),
+    Interval(
+        ("bisphosphonate", "bisphosphonates", "alendronate", "risedronate", "ibandronate"),
+        "bisphosphonates",
+        4,
+        4,
+        "SMPC",
+    ),
+    Interval(
+        ("aminoquinoline", "aminoquinolines", "chloroquine", "hydroxychloroquine"), "aminoquinolines", 4, 4, "SMPC"
+    ),
+    Interval(("quinidine",), "quinidine", 4, 4, "SMPC"),
+    Interval(("nitrofurantoin",), "nitrofurantoin", 4, 4, "SMPC"),
+    Interval(("penicillamine",), "penicillamine", 4, 4, "SMPC"),
+    Interval(("eltrombopag",), "eltrombopag", 4, 4, "SMPC"),
+    Interval(("nitroxoline",), "nitroxoline", 4, 4, "SMPC"),
+    Interval(("cellulose sodium phosphate",), "cellulose sodium phosphate", 1, 1, "SMPC"),
+    Interval(("edetate disodium",), "edetate disodium", 1, 1, "SMPC"),
+)
+# Anything else: "2–3 h where possible" (SMPC). Zinc has no published interval; 2 h is a convention.
+DEFAULT_INTERVAL_HOURS = 2.0
+DEFAULT_INTERVAL_SOURCE = 'SMPC "2–3 h where possible"'
+
+
+def find_interval(name: str) -> Interval | None:
+    """The interval for a medicine named like `name` ("Doxycycline 100 mg" → tetracyclines)."""
+    import re
+
+    text = name.lower()
+    for interval in INTERVALS:
+        for member in interval.names:
+            if re.search(rf"(?<!\w){re.escape(member)}(?!\w)", text):
+                return interval
+    return None

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mgremind import __version__
-from mgremind.config import WEEKDAYS, Config, Meal, Problem, Supplement
+from mgremind.config import WEEKDAYS, Config, KeepApart, Meal, Problem, Supplement
 from mgremind.history import DayHistory, Supply
 from mgremind.plan import DayPlan, Item, Reminder, format_duration
 
@@ -218,6 +218,18 @@ def _role(config: Config, supplement: Supplement) -> str:
     return ""
 
 
+def _keep_apart_line(medicine: KeepApart) -> tuple[str, str, str, str, str]:
+    if medicine.times:
+        when = ", ".join(clock(dt.datetime.combine(dt.date(2001, 1, 1), time)) for time in medicine.times)
+    elif medicine.with_meals:
+        when = "with " + ", ".join(medicine.with_meals)
+    else:
+        when = f"with {medicine.supplement}"
+    window = f"{format_duration(medicine.before)} before, {format_duration(medicine.after)} after"
+    reminded = "reminded" if medicine.remind else ""
+    return (medicine.name, f"{when} {days_text(medicine.days)}", window, f"({medicine.source})", reminded)
+
+
 def _strength(supplement: Supplement) -> str:
     if supplement.mg_per_unit is None:
         return ""
@@ -259,6 +271,9 @@ def check_summary(config: Config, week: Sequence[DayPlan], exposed: Sequence[Pro
             f"phytate-rich meals: {magnesium.phytate}"
             + (f" ({format_duration(magnesium.phytate_gap)} after)" if magnesium.phytate == "delay" else ""),
         ]
+    if config.keep_apart:
+        lines += ["", "Keep apart (no magnesium or paired calcium in these windows)"]
+        lines.extend(_table([_keep_apart_line(medicine) for medicine in config.keep_apart]))
     if config.titration is not None:
         ramp = config.titration
         lines.append(

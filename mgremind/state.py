@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,20 +79,14 @@ class Delivery:
     first_attempt_at: dt.datetime
 
 
-def state_directory(environ: Mapping[str, str]) -> Path:
-    """$STATE_DIRECTORY (systemd), else $XDG_STATE_HOME/mgremind, else ~/.local/state/mgremind."""
-    if environ.get("STATE_DIRECTORY"):
-        return Path(environ["STATE_DIRECTORY"].split(":")[0])
-    base = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".local" / "state")
-    return Path(base) / "mgremind"
-
-
 def _iso(instant: dt.datetime) -> str:
     return instant.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class State:
     """One connection shared by the daemon's threads, serialised by a lock."""
+
+    ESCALATED = ESCALATED
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
