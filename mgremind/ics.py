@@ -34,8 +34,12 @@ def calendar(config: Config, days: Sequence[DayPlan], now: dt.datetime) -> bytes
             event = icalendar.Event()
             event.add("uid", reminder.id)
             event.add("dtstamp", stamp)
-            event.add("dtstart", reminder.at)
-            event.add("dtend", (reminder.instant + EVENT_LENGTH).astimezone(config.zone))
+            # A wall time that occurs twice reads as its first occurrence (RFC 5545): the second
+            # one is written in UTC to keep its instant.
+            start = reminder.instant if reminder.at.fold else reminder.at
+            end = (reminder.instant + EVENT_LENGTH).astimezone(config.zone)
+            event.add("dtstart", start)
+            event.add("dtend", end.astimezone(dt.timezone.utc) if end.fold or reminder.at.fold else end)
             event.add("summary", title)
             event.add("description", body)
             alarm = icalendar.Alarm()
@@ -44,5 +48,6 @@ def calendar(config: Config, days: Sequence[DayPlan], now: dt.datetime) -> bytes
             alarm.add("trigger", dt.timedelta(0))
             event.add_component(alarm)
             document.add_component(event)
-    document.add_missing_timezones()
+    if days:  # the zone's rules for the days exported (the default range ends in 2038)
+        document.add_missing_timezones(days[0].date - dt.timedelta(days=1), days[-1].date + dt.timedelta(days=2))
     return bytes(document.to_ical())

@@ -33,6 +33,8 @@ class _Replay:
     next_increase: dt.date
     ceiling: float | None
     reason: str  # why the level is lower than the plain ramp would have it ("" when it is not)
+    ceiling_reason: str = ""  # why there is a ceiling: it outlasts later reports
+    held_until: dt.date | None = None  # the end of the hold after the latest report
 
 
 class Ramp:
@@ -89,7 +91,7 @@ class Ramp:
         blamed_day = reported - dt.timedelta(days=1)
         blamed = self._level_on(blamed_day)
         state.level = max(ramp.start_mg, blamed - ramp.step_mg)
-        state.next_increase = day + dt.timedelta(days=ramp.hold_days)
+        state.next_increase = state.held_until = day + dt.timedelta(days=ramp.hold_days)
         symptoms = ", ".join(self.reports[reported])
         state.reason = (
             f"lowered after {symptoms} reported on {reported.isoformat()} "
@@ -101,7 +103,8 @@ class Ramp:
             ceiling = max(ramp.start_mg, blamed - ramp.step_mg)
             state.ceiling = ceiling if state.ceiling is None else min(state.ceiling, ceiling)
             dates = ", ".join(date.isoformat() for date in reports_at_level)
-            state.reason = f"capped at {state.ceiling:g} mg: symptoms reported twice at {blamed:g} mg ({dates})"
+            state.ceiling_reason = f"capped at {state.ceiling:g} mg: symptoms reported twice at {blamed:g} mg ({dates})"
+            state.reason = state.ceiling_reason
 
     def _note(self, day: dt.date, target: float) -> str:
         """Why the day's target is what it is; first why it is below the plain ramp, if it is."""
@@ -109,8 +112,12 @@ class Ramp:
         assert ramp is not None and self._state is not None
         daily = self.config.magnesium.daily_mg or 0.0
         plain = min(daily, ramp.start_mg + ramp.step_mg * ((day - ramp.start).days // ramp.every_days))
-        if target < plain and self._state.reason:
-            return f"{target:g} mg instead of {plain:g} mg: {self._state.reason}"
+        state = self._state
+        hold_over = state.held_until is not None and day >= state.held_until
+        if target < plain and state.ceiling is not None and target == state.ceiling and hold_over:
+            return f"{target:g} mg instead of {plain:g} mg: {state.ceiling_reason}"  # the hold is over, the cap is not
+        if target < plain and state.reason:
+            return f"{target:g} mg instead of {plain:g} mg: {state.reason}"
         if target >= daily:
             return ""
         return (

@@ -1,0 +1,531 @@
+"""What happened to the plan (SPEC §6): statuses, history, repeats, escalation streaks, refills.
+
+The functions under test are pure (mgremind/history.py), so the records are handed in as
+plain dicts and `now` is a fixed instant. Every expected value is derived by hand from SPEC §6;
+the arithmetic is in the comments. 2026-11-23 is a Monday.
+
+THREE_MEALS (UTC): breakfast 08:00, lunch 12:00, dinner 18:00, a 100 mg citrate, daily_mg 300:
+SPEC §2.6 gives each meal one 100 mg step (300 / 100 = 3 steps, each to the emptiest slot).
+Deadlines (SPEC §6 "missed"): breakfast → 12:00 (lunch due), lunch → 18:00, dinner → 24:00.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+from conftest import config_from
+
+from mgremind.config import Config
+from mgremind.history import (
+    Status,
+    Supply,
+    day_statuses,
+    due_unacknowledged,
+    history,
+    missed_in_a_row,
+    repeats,
+    supplies,
+)
+from mgremind.plan import plan_day
+from mgremind.render import history_json, notification, supply_text, week_grid
+
+UTC = dt.timezone.utc
+BERLIN = ZoneInfo("Europe/Berlin")
+MON = dt.date(2026, 11, 23)
+TUE = dt.date(2026, 11, 24)
+
+CITRATE = """
+[[supplement]]
+id = "citrate"
+name = "Magnesium citrate"
+nutrient = "magnesium"
+unit = "capsule"
+mg_per_unit = 100
+"""
+
+THREE_MEALS = (
+    """
+timezone = "UTC"
+
+[reminders]
+repeat = "15m"
+repeat_max = 3
+
+[[meal]]
+name = "breakfast"
+time = "08:00"
+
+[[meal]]
+name = "lunch"
+time = "12:00"
+
+[[meal]]
+name = "dinner"
+time = "18:00"
+"""
+    + CITRATE
+    + """
+[magnesium]
+daily_mg = 300
+"""
+)
+
+
+def utc(day: dt.date, hh: int, mm: int = 0, ss: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hh, mm, ss, tzinfo=UTC)
+
+
+def berlin(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hh, mm, tzinfo=BERLIN)
+
+
+def rid(day: dt.date, meal: str) -> str:
+    return f"{day.isoformat()}/{meal}"
+
+
+def three_meals() -> Config:
+    return config_from(THREE_MEALS)
+
+
+def statuses(found: tuple[Status, ...]) -> list[tuple[str, str]]:
+    return [(entry.reminder.id, entry.status) for entry in found]
+
+
+# ---------------------------------------------------------------------------- day_statuses
+
+
+def test_the_plan_of_the_fixture_is_what_the_module_docstring_says() -> None:
+    plan = plan_day(three_meals(), MON)
+    assert [(r.id, r.instant, r.magnesium_mg) for r in plan.reminders] == [
+        (rid(MON, "breakfast"), utc(MON, 8), 100),
+        (rid(MON, "lunch"), utc(MON, 12), 100),
+        (rid(MON, "dinner"), utc(MON, 18), 100),
+    ]
+
+
+def test_taken_and_skipped_come_from_the_acknowledgements_whatever_the_time() -> None:
+    config = three_meals()
+    plan = plan_day(config, MON)
+    acks = {rid(MON, "breakfast"): "taken", rid(MON, "dinner"): "skipped"}
+    # Before anything is due: acknowledged ahead of time still counts.
+    assert statuses(day_statuses(config, plan, acks, utc(MON, 7))) == [
+        (rid(MON, "breakfast"), "taken"),
+        (rid(MON, "lunch"), "pending"),
+        (rid(MON, "dinner"), "skipped"),
+    ]
+    # Long after the day: still taken/skipped, never missed.
+    assert statuses(day_statuses(config, plan, acks, utc(MON, 23) + dt.timedelta(days=30))) == [
+        (rid(MON, "breakfast"), "taken"),
+        (rid(MON, "lunch"), "missed"),
+        (rid(MON, "dinner"), "skipped"),
+    ]
+
+
+def test_missed_once_the_next_reminder_of_the_day_is_due() -> None:
+    config = three_meals()
+    plan = plan_day(config, MON)
+    # breakfast (08:00): pending until lunch is due at 12:00, missed from 12:00 on.
+    just_before = day_statuses(config, plan, {}, utc(MON, 11, 59, 59))
+    assert statuses(just_before)[0] == (rid(MON, "breakfast"), "pending")
+    at_lunch = day_statuses(config, plan, {}, utc(MON, 12))
+    assert statuses(at_lunch) == [
+        (rid(MON, "breakfast"), "missed"),
+        (rid(MON, "lunch"), "pending"),  # due now, not yet missed: dinner is at 18:00
+        (rid(MON, "dinner"), "pending"),  # not yet due
+    ]
+
+
+def test_the_last_reminder_of_the_day_is_missed_when_the_day_ends() -> None:
+    config = three_meals()
+    plan = plan_day(config, MON)
+    assert statuses(day_statuses(config, plan, {}, utc(MON, 23, 59, 59)))[2] == (rid(MON, "dinner"), "pending")
+    assert statuses(day_statuses(config, plan, {}, utc(TUE, 0)))[2] == (rid(MON, "dinner"), "missed")
+
+
+def test_the_end_of_the_day_is_local_midnight() -> None:
+    # Europe/Berlin in November is UTC+1: the end of 2026-11-24 is 2026-11-25 00:00 CET = 2026-11-24 23:00 UTC.
+    config = refill_config()
+    plan = plan_day(config, TUE)  # target 168: breakfast 08:00 and dinner 18:00 (see refill_config)
+    assert [r.id for r in plan.reminders] == [rid(TUE, "breakfast"), rid(TUE, "dinner")]
+    assert statuses(day_statuses(config, plan, {}, utc(TUE, 22, 59, 59)))[1][1] == "pending"
+    assert statuses(day_statuses(config, plan, {}, utc(TUE, 23)))[1][1] == "missed"
+
+
+# ---------------------------------------------------------------------------- history
+
+
+ACKS = {
+    rid(MON, "breakfast"): "taken",
+    rid(MON, "lunch"): "skipped",
+    rid(TUE, "breakfast"): "taken",
+}
+REPORTS = {MON: ["bloating"], TUE: ["cramps", "nausea"]}
+
+
+def test_history_counts_a_day_at_a_time_oldest_first() -> None:
+    # now = Tue 13:00 UTC, 3 days ending today: Sun 22, Mon 23, Tue 24.
+    # Sun: nothing acknowledged, all deadlines past → 3 missed; 0 of 300 mg; adherence 0/3 = 0 %.
+    # Mon: breakfast taken, lunch skipped, dinner missed (deadline Tue 00:00); 100 of 300 mg; 1/3 = 33.3 %.
+    # Tue: breakfast taken; lunch due at 12:00 but its deadline is 18:00 → pending; dinner pending.
+    #      100 of 300 mg; adherence counts the decided ones only: 1/1 = 100 %.
+    days = history(three_meals(), TUE, 3, acks=ACKS, reports=REPORTS, now=utc(TUE, 13))
+    assert [day.date for day in days] == [dt.date(2026, 11, 22), MON, TUE]
+    table = [
+        (
+            len(day.reminders),
+            day.count("taken"),
+            day.count("skipped"),
+            day.count("missed"),
+            day.count("pending"),
+            day.magnesium_planned_mg,
+            day.magnesium_taken_mg,
+            day.adherence_pct,
+            day.symptoms,
+        )
+        for day in days
+    ]
+    assert table == [
+        (3, 0, 0, 3, 0, 300, 0, 0.0, ()),
+        (3, 1, 1, 1, 0, 300, 100, 33.3, ("bloating",)),
+        (3, 1, 0, 0, 2, 300, 100, 100.0, ("cramps", "nausea")),
+    ]
+
+
+def test_adherence_is_none_before_any_reminder_is_decided() -> None:
+    (day,) = history(three_meals(), TUE, 1, acks={}, reports={}, now=utc(TUE, 9))
+    assert day.count("pending") == 3
+    assert day.adherence_pct is None
+
+
+def test_history_leaves_out_what_came_before_the_records_unless_acknowledged() -> None:
+    since = utc(MON, 10)  # the state was created Mon 10:00, after Monday's breakfast
+    now = utc(TUE, 13)
+    # Sun: every reminder before `since` and none acknowledged → nothing planned, adherence None.
+    # Mon: breakfast (08:00) left out; lunch skipped; dinner missed → planned 2, 200 mg, adherence 0/2 = 0 %.
+    days = history(three_meals(), TUE, 3, acks={rid(MON, "lunch"): "skipped"}, reports={}, now=now, since=since)
+    assert [len(day.reminders) for day in days] == [0, 2, 3]
+    assert days[0].adherence_pct is None
+    assert statuses(days[1].reminders) == [(rid(MON, "lunch"), "skipped"), (rid(MON, "dinner"), "missed")]
+    assert days[1].magnesium_planned_mg == 200
+    assert days[1].adherence_pct == 0
+    # Acknowledged although before `since` (marked afterwards): kept.
+    acks = {rid(MON, "breakfast"): "taken", rid(MON, "lunch"): "skipped"}
+    monday = history(three_meals(), TUE, 3, acks=acks, reports={}, now=now, since=since)[1]
+    assert statuses(monday.reminders) == [
+        (rid(MON, "breakfast"), "taken"),
+        (rid(MON, "lunch"), "skipped"),
+        (rid(MON, "dinner"), "missed"),
+    ]
+    assert (monday.magnesium_planned_mg, monday.magnesium_taken_mg) == (300, 100)
+
+
+def test_history_plans_with_the_reports_so_magnesium_planned_follows_the_titration() -> None:
+    # Ramp from Mon: 100 mg, +100 every 1 day, daily 300 → Mon 100, Tue 200, Wed 300.
+    # A report on Tue (R) is blamed on Mon (100 mg) → Wed's level = max(100, 100 - 100) = 100.
+    ramp = "\n[titration]\nstart = 2026-11-23\nstart_mg = 100\nstep_mg = 100\nevery_days = 1\n"
+    config = config_from(THREE_MEALS + ramp)
+    wed = dt.date(2026, 11, 25)
+    days = history(config, wed, 3, acks={}, reports={TUE: ["diarrhea"]}, now=utc(wed, 23, 59))
+    assert [day.magnesium_planned_mg for day in days] == [100, 200, 100]
+    assert [day.symptoms for day in days] == [(), ("diarrhea",), ()]
+
+
+def test_history_json_is_the_spec_object() -> None:
+    days = history(three_meals(), TUE, 2, acks=ACKS, reports=REPORTS, now=utc(TUE, 13))
+    data = json.loads(json.dumps(history_json(days)))
+    assert list(data) == ["days"]
+    assert [list(day) for day in data["days"]] == [
+        [
+            "date",
+            "planned",
+            "taken",
+            "skipped",
+            "missed",
+            "magnesium_planned_mg",
+            "magnesium_taken_mg",
+            "symptoms",
+            "adherence_pct",
+            "reminders",
+        ]
+    ] * 2
+    assert data == {
+        "days": [
+            {
+                "date": "2026-11-23",
+                "planned": 3,
+                "taken": 1,
+                "skipped": 1,
+                "missed": 1,
+                "magnesium_planned_mg": 300,
+                "magnesium_taken_mg": 100,
+                "symptoms": ["bloating"],
+                "adherence_pct": 33.3,
+                "reminders": [
+                    {"id": "2026-11-23/breakfast", "status": "taken"},
+                    {"id": "2026-11-23/lunch", "status": "skipped"},
+                    {"id": "2026-11-23/dinner", "status": "missed"},
+                ],
+            },
+            {
+                "date": "2026-11-24",
+                "planned": 3,
+                "taken": 1,
+                "skipped": 0,
+                "missed": 0,
+                "magnesium_planned_mg": 300,
+                "magnesium_taken_mg": 100,
+                "symptoms": ["cramps", "nausea"],
+                "adherence_pct": 100,
+                "reminders": [
+                    {"id": "2026-11-24/breakfast", "status": "taken"},
+                    {"id": "2026-11-24/lunch", "status": "pending"},
+                    {"id": "2026-11-24/dinner", "status": "pending"},
+                ],
+            },
+        ]
+    }
+    # Whole numbers print without a fraction.
+    assert '"magnesium_planned_mg": 300,' in json.dumps(history_json(days))
+
+
+# ---------------------------------------------------------------------------- due, streaks, repeats
+
+
+def test_due_unacknowledged_newest_first_today_and_yesterday() -> None:
+    acks = {rid(MON, "breakfast"): "taken", rid(MON, "lunch"): "taken", rid(TUE, "breakfast"): "skipped"}
+    # now = Tue 12:00 exactly: Tue lunch is due (at ≤ now); Tue dinner is not. Sun is too old.
+    due = due_unacknowledged(three_meals(), acks, {}, utc(TUE, 12))
+    assert [r.id for r in due] == [rid(TUE, "lunch"), rid(MON, "dinner")]
+    everything = {**acks, rid(MON, "dinner"): "taken", rid(TUE, "lunch"): "skipped"}
+    assert due_unacknowledged(three_meals(), everything, {}, utc(TUE, 12)) == []
+    assert [r.id for r in due_unacknowledged(three_meals(), acks, {}, utc(TUE, 11, 59, 59))] == [rid(MON, "dinner")]
+
+
+def test_missed_in_a_row_is_reset_by_taken_or_skipped() -> None:
+    config = three_meals()
+    now = utc(TUE, 12, 30)  # Tue breakfast's deadline (12:00) has passed; Tue lunch is pending
+    since = utc(dt.date(2026, 11, 20), 0)
+    # Fri…Sun all missed, then Mon breakfast taken resets: Mon lunch, Mon dinner, Tue breakfast.
+    streak = missed_in_a_row(config, {rid(MON, "breakfast"): "taken"}, {}, now, since=since)
+    assert [r.id for r in streak] == [rid(MON, "lunch"), rid(MON, "dinner"), rid(TUE, "breakfast")]
+    # A skip resets it too: only Tue breakfast remains.
+    acks = {rid(MON, "breakfast"): "taken", rid(MON, "dinner"): "skipped"}
+    assert [r.id for r in missed_in_a_row(config, acks, {}, now, since=since)] == [rid(TUE, "breakfast")]
+    # Everything acknowledged up to now: no streak.
+    acks = {**acks, rid(MON, "lunch"): "taken", rid(TUE, "breakfast"): "taken"}
+    assert missed_in_a_row(config, acks, {}, now, since=since) == []
+
+
+def test_missed_in_a_row_counts_only_since_the_records_began() -> None:
+    # Nothing acknowledged ever; the records began Mon 15:00 → Mon dinner, Tue breakfast.
+    streak = missed_in_a_row(three_meals(), {}, {}, utc(TUE, 12, 30), since=utc(MON, 15))
+    assert [r.id for r in streak] == [rid(MON, "dinner"), rid(TUE, "breakfast")]
+
+
+def test_repeats_every_repeat_at_most_repeat_max_never_at_or_after_the_deadline() -> None:
+    text = THREE_MEALS.replace('time = "12:00"', 'time = "08:45"').replace('time = "18:00"', 'time = "23:30"')
+    config = config_from(text)
+    plan = plan_day(config, MON)
+    # repeat 15m, repeat_max 3.
+    # breakfast 08:00, deadline 08:45 (lunch): 08:15, 08:30; 08:45 is the deadline → not repeated.
+    # lunch 08:45, deadline 23:30: 09:00, 09:15, 09:30 (3 = repeat_max).
+    # dinner 23:30, deadline 24:00 (end of day): 23:45; 00:00 is the deadline.
+    assert [(r.id, n, when) for r, n, when in repeats(config, plan)] == [
+        (rid(MON, "breakfast"), 1, utc(MON, 8, 15)),
+        (rid(MON, "breakfast"), 2, utc(MON, 8, 30)),
+        (rid(MON, "lunch"), 1, utc(MON, 9, 0)),
+        (rid(MON, "lunch"), 2, utc(MON, 9, 15)),
+        (rid(MON, "lunch"), 3, utc(MON, 9, 30)),
+        (rid(MON, "dinner"), 1, utc(MON, 23, 45)),
+    ]
+    never = config_from(text.replace("repeat_max = 3", "repeat_max = 0"))
+    assert repeats(never, plan_day(never, MON)) == []
+    hourly = config_from(THREE_MEALS.replace('repeat = "15m"', 'repeat = "1h30m"'))
+    # repeat 1h30m: breakfast 08:00 → 09:30, 11:00; the 3rd, 12:30, is past its deadline 12:00.
+    # lunch 12:00 → 13:30, 15:00, 16:30 (repeat_max 3). dinner 18:00 → 19:30, 21:00, 22:30.
+    assert [when for _, _, when in repeats(hourly, plan_day(hourly, MON))] == [
+        utc(MON, 9, 30),
+        utc(MON, 11),
+        utc(MON, 13, 30),
+        utc(MON, 15),
+        utc(MON, 16, 30),
+        utc(MON, 19, 30),
+        utc(MON, 21),
+        utc(MON, 22, 30),
+    ]
+
+
+# ---------------------------------------------------------------------------- week grid
+
+
+def test_week_grid_marks_each_meal_of_each_day() -> None:
+    config = config_from(
+        """
+        timezone = "UTC"
+
+        [[meal]]
+        name = "breakfast"
+        time = "08:00"
+        days = ["mon", "tue", "wed", "thu", "fri"]
+
+        [[meal]]
+        name = "brunch"
+        time = "10:00"
+        days = ["sat", "sun"]
+
+        [[meal]]
+        name = "dinner"
+        time = "18:00"
+        """
+        + CITRATE
+        + "\n[magnesium]\ndaily_mg = 200\n"
+    )
+    fri, sat = dt.date(2026, 11, 27), dt.date(2026, 11, 28)
+    acks = {rid(fri, "breakfast"): "taken", rid(fri, "dinner"): "skipped"}
+    # now Sat 19:00: Sat brunch (deadline 18:00) missed, Sat dinner (deadline 24:00) pending.
+    days = history(config, sat, 2, acks=acks, reports={}, now=utc(sat, 19))
+    lines = week_grid(days).splitlines()
+    header, friday, saturday = lines[0], lines[1], lines[2]
+
+    def mark(row: str, column: str) -> str:
+        position = header.index(column)
+        return row[position] if position < len(row) else " "
+
+    assert friday.split()[:2] == ["Fri", "11-27"] and saturday.split()[:2] == ["Sat", "11-28"]
+    assert [mark(friday, column) for column in ("breakfast", "brunch", "dinner")] == ["✓", " ", "–"]
+    assert [mark(saturday, column) for column in ("breakfast", "brunch", "dinner")] == [" ", "✗", "·"]
+    assert any("✓" in line and "taken" in line and "✗" in line and "missed" in line for line in lines[3:])
+
+
+# ---------------------------------------------------------------------------- refills
+
+
+def refill_config() -> Config:
+    """Europe/Berlin (UTC+1 in November). Breakfast 08:00 and dinner 18:00, both with a
+    slow-release tablet of 84 mg (2 doses, 10 h apart ≥ 8 h), and a B complex with breakfast
+    (no stock: not counted). The ramp from 2026-11-18: 84 mg for 6 days (Wed 18 … Mon 23: one
+    tablet, at breakfast: the second dose would pass T), then 168 mg (two tablets) from Tue 24."""
+    return config_from(
+        """
+        timezone = "Europe/Berlin"
+
+        [[meal]]
+        name = "breakfast"
+        time = "08:00"
+
+        [[meal]]
+        name = "dinner"
+        time = "18:00"
+
+        [[supplement]]
+        id = "slowmag"
+        name = "Mag-Tab SR"
+        nutrient = "magnesium"
+        unit = "tablet"
+        mg_per_unit = 84
+        release = "slow"
+        doses_per_day = 2
+        units_per_dose = 1
+        stock = 20
+        stock_date = 2026-11-20
+        refill_days = 7
+
+        [[supplement]]
+        id = "bcomplex"
+        name = "B complex"
+        nutrient = "B complex"
+        unit = "tablet"
+        with = ["breakfast"]
+        units = 1
+
+        [magnesium]
+        daily_mg = 168
+
+        [titration]
+        start = 2026-11-18
+        start_mg = 84
+        step_mg = 84
+        every_days = 6
+        """
+    )
+
+
+def tablets(config: Config, day: dt.date) -> list[tuple[str, float]]:
+    return [
+        (r.id, item.units)
+        for r in plan_day(config, day).reminders
+        for item in r.items
+        if item.supplement.id == "slowmag"
+    ]
+
+
+def test_the_refill_fixture_is_what_its_docstring_says() -> None:
+    config = refill_config()
+    assert tablets(config, dt.date(2026, 11, 19)) == [("2026-11-19/breakfast", 1)]
+    assert tablets(config, MON) == [("2026-11-23/breakfast", 1)]
+    assert tablets(config, TUE) == [("2026-11-24/breakfast", 1), ("2026-11-24/dinner", 1)]
+
+
+def test_units_left_from_the_configured_stock_less_reminders_not_skipped() -> None:
+    config = refill_config()
+    now = berlin(dt.date(2026, 11, 22), 20)  # Sun 20:00 CET
+    acks = {"2026-11-20/breakfast": "taken", "2026-11-21/breakfast": "skipped"}  # 22/breakfast not acknowledged
+    # stock 20 at 2026-11-20 00:00 CET. Reminders since then, up to now: 20/breakfast (1 tablet, taken),
+    # 21/breakfast (skipped: not counted), 22/breakfast (unacknowledged: counted). 19/breakfast is before.
+    # Left: 20 - 2 = 18.
+    # Next 7 days from today, Sun 22 … Sat 28: 1 + 1 + 2*5 = 12 tablets → 12/7 a day;
+    # days_left = 18 / (12/7) = 126/12 = 10.5 ≥ refill_days 7 → not low.
+    (supply,) = supplies(config, {}, acks, {}, now)  # only the counted supplement: no B complex
+    assert supply.supplement.id == "slowmag"
+    assert supply.units_left == 18
+    assert supply.days_left == 10.5
+    assert not supply.low
+    # A count older than the configured stock_date does not supersede it.
+    older = {"slowmag": (5.0, berlin(dt.date(2026, 11, 19), 12))}
+    assert supplies(config, older, acks, {}, now)[0].units_left == 18
+
+
+def test_a_later_stock_count_supersedes_and_low_below_refill_days() -> None:
+    config = refill_config()
+    counts = {"slowmag": (8.0, berlin(MON, 7))}  # `stock slowmag 8` on Mon 07:00 CET
+    now = berlin(MON, 12)
+    # Since Mon 07:00: Mon breakfast 08:00 (1 tablet) → 8 - 1 = 7 left.
+    # Next 7 days Mon 23 … Sun 29: 1 + 2*6 = 13 → days_left = 7 / (13/7) = 49/13 = 3.77 → 3.8 < 7 → low.
+    (supply,) = supplies(config, counts, {}, {}, now)
+    assert supply.units_left == 7
+    assert supply.days_left == 3.8
+    assert supply.low
+    assert supply_text(supply) == "Mag-Tab SR: 7 tablets left, about 4 days"
+    # Every reminder that contains the supplement says so (SPEC §6).
+    _title, body = notification(config, plan_day(config, TUE).reminders[0], [supply])
+    assert "Mag-Tab SR: 7 tablets left, about 4 days" in body.splitlines()
+
+
+def test_low_is_strictly_fewer_days_than_refill_days() -> None:
+    config = refill_config()
+    now = berlin(TUE, 20)  # after Tue's breakfast and dinner (2 tablets)
+    # From Tue on, every day takes 2 tablets → 2 a day.
+    # Count 16 at Tue 07:00: 16 - 2 = 14 → 14/2 = 7.0 days: not fewer than 7 → not low.
+    # Count 15: 13 → 6.5 days → low.
+    (enough,) = supplies(config, {"slowmag": (16.0, berlin(TUE, 7))}, {}, {}, now)
+    assert (enough.units_left, enough.days_left, enough.low) == (14, 7.0, False)
+    (short,) = supplies(config, {"slowmag": (15.0, berlin(TUE, 7))}, {}, {}, now)
+    assert (short.units_left, short.days_left, short.low) == (13, 6.5, True)
+
+
+def test_none_left_is_low() -> None:
+    config = refill_config()
+    # Count 1 at Sun 07:00; Sun and Mon breakfast take one each → 1 - 2 = -1.
+    (supply,) = supplies(config, {"slowmag": (1.0, berlin(dt.date(2026, 11, 22), 7))}, {}, {}, berlin(MON, 12))
+    assert supply.units_left == -1
+    assert supply.low
+    assert "Mag-Tab SR" in supply_text(supply)
+
+
+def test_supply_text_reads_like_the_spec_example() -> None:
+    supplement = refill_config().supplements[0]
+    assert supply_text(Supply(supplement, 9, 4.2)) == "Mag-Tab SR: 9 tablets left, about 4 days"
+    assert supply_text(Supply(supplement, 1, 0.9)) == "Mag-Tab SR: 1 tablet left, about 1 day"
+    assert supply_text(Supply(supplement, 12, None)) == "Mag-Tab SR: 12 tablets left"
