@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from mgremind.state import SCHEMA_VERSION, Delivery, State, StateError, state_directory
+from mgremind.config import state_directory
+from mgremind.state import SCHEMA_VERSION, Delivery, State, StateError
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)  # whole seconds: the file keeps seconds
