@@ -21,6 +21,7 @@ run: $(STAMP)
 # The whole suite: lint, types, tests.
 test: $(STAMP)
 	$(BIN)/ruff check mgremind tests bench
+	$(BIN)/ruff format --check mgremind tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

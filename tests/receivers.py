@@ -110,8 +110,7 @@ class SmtpReceiver:
 
     def url(self) -> str:
         return (
-            f"mailto://127.0.0.1:{self.port}?to=patient@example.com&from=mgremind@example.com"
-            "&secure=no&smtp=127.0.0.1"
+            f"mailto://127.0.0.1:{self.port}?to=patient@example.com&from=mgremind@example.com&secure=no&smtp=127.0.0.1"
         )
 
     def subjects(self) -> list[str]:
