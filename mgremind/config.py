@@ -699,8 +699,8 @@ def _read_magnesium(table: _Table, needs_daily: Supplement | None) -> Magnesium:
 
 def _read_keep_apart(table: _Table, meals: Sequence[Meal], supplements: Sequence[Supplement]) -> KeepApart:
     name = table.require("name", _meal_name, "?")
-    times = table.get_list("times", _time_of_day, ())
-    with_meals = table.get_list("with", _meal_name, ())
+    times = tuple(dict.fromkeys(table.get_list("times", _time_of_day, ())))  # a time twice is one dose
+    with_meals = tuple(dict.fromkeys(table.get_list("with", _meal_name, ())))
     supplement = table.get("supplement", _string, None)
     given = [key for key in ("times", "with", "supplement") if table.has(key)]
     if len(given) != 1:
@@ -726,6 +726,8 @@ def _read_keep_apart(table: _Table, meals: Sequence[Meal], supplements: Sequence
                 f'"{supplement}" must be a supplement taken with meals ("with"/"units") that is not magnesium',
             )
     days = frozenset(table.get_list("days", _weekday, tuple(ALL_DAYS)))
+    if table.has("days") and isinstance(table.data["days"], list) and not table.data["days"]:
+        table.problems.error(table.key("days"), "must name at least one day")
     interval = reference.find_interval(name)
     default = dt.timedelta(hours=interval.before_hours if interval else reference.DEFAULT_INTERVAL_HOURS)
     before = table.get("before", _day_duration, default)
@@ -909,6 +911,16 @@ def parse_config(data: Mapping[str, Any], source: str, base_dir: Path, local_zon
         if first_magnesium is None:
             problems.error("titration", "raises the magnesium dose, but no magnesium supplement is configured")
     keep_apart = tuple(_read_keep_apart(table, meals, supplements) for table in _array_of_tables(root, "keep_apart"))
+    reminded: dict[str, KeepApart] = {}
+    for medicine in keep_apart:
+        if medicine.remind and medicine.name in reminded:
+            problems.error(
+                f"{medicine.key}.name",
+                f'"{medicine.name}" is reminded of already ({reminded[medicine.name].key}); '
+                "give its times in one entry, or another name",
+            )
+        if medicine.remind:
+            reminded.setdefault(medicine.name, medicine)
     root.finish()
 
     if reminders.escalate_after and not notify.caregiver_urls:

@@ -180,19 +180,24 @@ def medicine_windows(config: Config, day: dt.date, zone: ZoneInfo) -> list[Windo
     return windows
 
 
-def _first_free(instant: dt.datetime, windows: Sequence[Window], phytate: Sequence[Window]) -> dt.datetime:
+def _first_free(
+    instant: dt.datetime, windows: Sequence[Window], phytate: Sequence[Window]
+) -> tuple[dt.datetime, list[str]]:
     """The first instant from `instant` on outside every medicine window and every phytate window
-    (a phytate window runs from the meal, inclusive, to phytate_gap after it)."""
+    (a phytate window runs from the meal, inclusive, to phytate_gap after it), and the reasons of
+    the medicine windows passed on the way."""
+    passed: list[str] = []
     moved = True
     while moved:
         moved = False
         for window in windows:
             if window.holds(instant):
                 instant, moved = window.end, True
+                passed.append(window.reason)
         for window in phytate:
             if window.start <= instant < window.end:
                 instant, moved = window.end, True
-    return instant
+    return instant, passed
 
 
 @dataclass
@@ -240,7 +245,10 @@ def _build_slots(config: Config, meals: Sequence[Meal], day: dt.date, zone: Zone
         # by a medicine's window (§7), and then clear of every window, phytate ones included.
         later = at + settings.phytate_gap if meal.phytate_rich else at
         if any(window.holds(later) for window in windows) or not meal.phytate_rich:
-            later = _first_free(later, windows, phytate)
+            later, passed = _first_free(later, windows, phytate)
+            # Say every medicine that moved it, also those whose window held only the later time.
+            known = {text for _, text in blocked[meal.name]}
+            blocked[meal.name] += [(False, reason) for reason in dict.fromkeys(passed) if reason not in known]
         if later >= end_of_day:
             if delay:
                 why = "; ".join(text for _, text in blocked[meal.name])
