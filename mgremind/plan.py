@@ -244,12 +244,15 @@ def _build_slots(config: Config, meals: Sequence[Meal], day: dt.date, zone: Zone
         # A phytate-rich meal's magnesium comes phytate_gap after it (SPEC §2.3); pushed on only
         # by a medicine's window (§7), and then clear of every window, phytate ones included.
         later = at + settings.phytate_gap if meal.phytate_rich else at
-        if any(window.holds(later) for window in windows) or not meal.phytate_rich:
+        kept_by_medicine = any(not is_phytate for is_phytate, _ in blocked[meal.name])
+        by_medicine = kept_by_medicine or any(window.holds(later) for window in windows)
+        if by_medicine:
             later, passed = _first_free(later, windows, phytate)
             # Say every medicine that moved it, also those whose window held only the later time.
             known = {text for _, text in blocked[meal.name]}
             blocked[meal.name] += [(False, reason) for reason in dict.fromkeys(passed) if reason not in known]
-        if later >= end_of_day:
+        # Kept from a medicine, the dose stays on its day (SPEC §7); phytate_gap alone may cross midnight (§2).
+        if by_medicine and later >= end_of_day:
             if delay:
                 why = "; ".join(text for _, text in blocked[meal.name])
                 warnings.append(f"no time left today for the magnesium of {meal.name}: {why}")
