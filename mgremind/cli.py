@@ -53,11 +53,18 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 LEVELS = ("debug", "info", "warning", "error")
 
 
+# Dates a plan can be asked about: far enough from date.max that N days after still exist.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
+
+
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'"{text}" is not a date (YYYY-MM-DD)') from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"{text} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
+    return day
 
 
 def _count(limit: int) -> Callable[[str], int]:
@@ -333,8 +340,8 @@ def _reminder_to_acknowledge(
             return None
         return due[0]
     try:
-        day = dt.date.fromisoformat(wanted.split("/", 1)[0])
-    except ValueError:
+        day = _date(wanted.split("/", 1)[0])
+    except argparse.ArgumentTypeError:
         print(
             f'mgremind: "{printable(wanted)}" is not a reminder id (DATE/MEAL, e.g. 2026-11-25/breakfast)',
             file=sys.stderr,

@@ -367,6 +367,9 @@ class Daemon:
         streak = missed_in_a_row(config, acks, reports, now, since=self.state.created_at)
         if len(streak) < config.reminders.escalate_after:
             return
+        # Claimed before sending: two reminders due together (two threads) must tell once.
+        if not self.state.claim_meta(ESCALATED, now.astimezone(UTC).isoformat(timespec="seconds")):
+            return
         title = f"{config.notify.title}: {len(streak)} doses missed"
         body = "Not taken nor skipped:\n" + "\n".join(
             f"{r.meal} at {clock(r.at)} on {r.at.strftime('%a %Y-%m-%d')}" for r in streak
@@ -374,8 +377,8 @@ class Daemon:
         failures = [f"{c.label}: {e}" for c in plan.caregivers if (e := send_safely(c, title, body)) is not None]
         if failures and len(failures) == len(plan.caregivers):
             log.error("could not tell the caregivers about %d missed doses: %s", len(streak), "; ".join(failures))
-            return  # tried again when the next reminder is due
-        self.state.set_meta(ESCALATED, now.astimezone(UTC).isoformat(timespec="seconds"))
+            self.state.set_meta(ESCALATED, None)  # tried again when the next reminder is due
+            return
         log.warning("told the caregivers: %d doses missed in a row (since %s)", len(streak), streak[0].id)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
@@ -430,12 +433,14 @@ class Daemon:
         finally:
             with self._lock:
                 self._delivering.discard(reminder_id)
+        if "#repeat" not in reminder_id:
+            # The reminder before this one may have just become missed. After the reminder
+            # itself: a slow caregiver channel must not hold it up.
+            self._escalate_if_missed(plan, self.now())
 
     def _deliver_to_channels(self, plan: _Plan, reminder_id: str, caught_up: bool) -> None:
         base_id, repeat = split_repeat_id(reminder_id)
         now = self.now()
-        if not repeat:
-            self._escalate_if_missed(plan, now)  # the reminder before this one may have just become missed
         acks, reports = self.state.acknowledgements(), self.state.reports()
         # From the plan as it is now: a symptom reported since scheduling may have lowered the dose.
         reminder = _find(plan.config, base_id, reports)

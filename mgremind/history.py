@@ -51,9 +51,17 @@ class DayHistory:
 
 def deadlines(config: Config, plan: DayPlan) -> list[dt.datetime]:
     """When each reminder of a day counts as missed if not acknowledged: when the next one of
-    its day is due, or at the end of its day."""
-    end_of_day = wall_clock_instant(plan.date + dt.timedelta(days=1), dt.time(0), config.zone)
-    return [reminder.instant for reminder in plan.reminders[1:]] + ([end_of_day] if plan.reminders else [])
+    its day is due (reminders due together share the next), or at the end of the day it falls on
+    (a dose delayed past midnight has that next day)."""
+    found = []
+    for reminder in plan.reminders:
+        later = [other.instant for other in plan.reminders if other.instant > reminder.instant]
+        if later:
+            found.append(min(later))
+        else:
+            day = reminder.at.astimezone(config.zone).date()
+            found.append(wall_clock_instant(day + dt.timedelta(days=1), dt.time(0), config.zone))
+    return found
 
 
 def repeats(config: Config, plan: DayPlan) -> list[tuple[Reminder, int, dt.datetime]]:

@@ -258,6 +258,12 @@ class State:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def claim_meta(self, key: str, value: str) -> bool:
+        """Sets `key` if it is not set; True when this call set it (across threads and processes)."""
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        return cursor.rowcount == 1
+
     def set_meta(self, key: str, value: str | None) -> None:
         with self._lock:
             if value is None:
