@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import re
 import signal
@@ -27,6 +26,7 @@ from typing import IO
 import pytest
 from conftest import MGREMIND
 from receivers import JsonReceiver, Received, SmtpReceiver
+from timing import ahead, flat, reminder_id, wait_until
 
 UTC = dt.timezone.utc
 STATE_FILE = "state.sqlite3"
@@ -40,16 +40,6 @@ SECRET = "s3cr3t"
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def ahead(seconds: float) -> dt.datetime:
-    """The first whole second (UTC) at least `seconds` from now: meal times have whole seconds."""
-    now = dt.datetime.now(UTC).timestamp()
-    return dt.datetime.fromtimestamp(math.ceil(now + seconds), UTC)
-
-
-def reminder_id(meal: str, at: dt.datetime) -> str:
-    return f"{at.date().isoformat()}/{meal}"  # SPEC §3: DATE/MEAL, the date in the plan's zone (UTC here)
 
 
 def toml_string(text: str) -> str:
@@ -110,21 +100,8 @@ calcium_ratio = 1.0
 ONE_CAPSULE = "Magnesium citrate: 1 capsule (100 mg)\nCalcium carbonate: 0.5 tablet (125 mg)"
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
-
-
 def with_title(messages: list[Received], text: str) -> list[Received]:
     return [message for message in messages if message.title == text]
-
-
-def flat(text: str) -> str:
-    """Text with every run of whitespace one space: compares what a message says, not its layout."""
-    return " ".join(text.split())
 
 
 def assert_near(message: Received, due: dt.datetime) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import signal
 import sqlite3
@@ -26,6 +25,7 @@ from typing import IO
 import pytest
 from conftest import MGREMIND
 from receivers import JsonReceiver, Received
+from timing import ahead, flat, reminder_id, wait_until
 
 UTC = dt.timezone.utc
 STATE_FILE = "state.sqlite3"
@@ -39,21 +39,12 @@ ONE_CAPSULE = "Magnesium citrate: 1 capsule (100 mg)\nCalcium carbonate: 0.5 tab
 # ---------------------------------------------------------------------------- helpers (after test_daemon_e2e.py)
 
 
-def ahead(seconds: float) -> dt.datetime:
-    """The first whole second (UTC) at least `seconds` from now: meal times have whole seconds."""
-    return dt.datetime.fromtimestamp(math.ceil(time.time() + seconds), UTC)
-
-
 def same_day_for(seconds: float) -> None:
     """Waits, if need be, until the next `seconds` all fall on one UTC day."""
     now = dt.datetime.now(UTC)
     midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0), UTC)
     if (midnight - now).total_seconds() < seconds:
         time.sleep((midnight - now).total_seconds() + 1.0)
-
-
-def reminder_id(meal: str, at: dt.datetime) -> str:
-    return f"{at.date().isoformat()}/{meal}"
 
 
 def plan_toml(urls: list[str], meals: Mapping[str, dt.datetime], *, reminders: str = "", notify: str = "") -> str:
@@ -92,24 +83,12 @@ calcium_ratio = 1.0
 """
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
-
-
 def sleep_until(instant: float) -> None:
     time.sleep(max(0.0, instant - time.time()))
 
 
 def titles(messages: list[Received]) -> list[str]:
     return [message.title for message in messages]
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def environment(state_dir: Path) -> dict[str, str]:
