@@ -232,7 +232,6 @@ def _build_slots(config: Config, meals: Sequence[Meal], day: dt.date, zone: Zone
         delay = True
         why = "phytate-rich" if all(meal.phytate_rich for meal in meals) else "phytate-rich or close to a medicine"
         warnings.append(f"every meal today is {why}: magnesium is taken after them instead")
-    end_of_day = wall_clock_instant(day + dt.timedelta(days=1), dt.time(0), zone)
     slots = _Slots({}, {}, warnings, blocked=blocked)
     for order, meal in enumerate(meals):
         at = instants[meal.name]
@@ -252,7 +251,7 @@ def _build_slots(config: Config, meals: Sequence[Meal], day: dt.date, zone: Zone
             known = {text for _, text in blocked[meal.name]}
             blocked[meal.name] += [(False, reason) for reason in dict.fromkeys(passed) if reason not in known]
         # Kept from a medicine, the dose stays on its day (SPEC §7); phytate_gap alone may cross midnight (§2).
-        if by_medicine and later >= end_of_day:
+        if by_medicine and later >= wall_clock_instant(day + dt.timedelta(days=1), dt.time(0), zone):
             if delay:
                 why = "; ".join(text for _, text in blocked[meal.name])
                 warnings.append(f"no time left today for the magnesium of {meal.name}: {why}")
@@ -409,8 +408,13 @@ def _plan(
     reminders += tuple(_medicine_reminders(config, day, zone))
     reminders = tuple(sorted(reminders, key=lambda reminder: reminder.instant))
     magnesium_mg = _mg(sum(slot.magnesium_ug for slot in slots.ordered))
-    calcium_mg = sum((_total_mg(reminder.items, "calcium") for reminder in reminders), 0.0)
-    return DayPlan(day, target_mg, target_note, magnesium_mg, round(calcium_mg, 3), reminders, tuple(warnings))
+    calcium_ug = sum(
+        amount.ug
+        for slot in slots.ordered
+        for index, amount in slot.amounts.items()
+        if config.supplements[index].is_calcium
+    )
+    return DayPlan(day, target_mg, target_note, magnesium_mg, _mg(calcium_ug), reminders, tuple(warnings))
 
 
 def _slot_label(slot: _Slot, zone: ZoneInfo) -> str:
