@@ -31,3 +31,35 @@ def monday(year: int = 2026, month: int = 11, day: int = 23) -> dt.date:
     date = dt.date(year, month, day)
     assert date.weekday() == 0
     return date
+
+
+# One file, five different mistakes: each must be reported, all at once (SPEC §2).
+FIVE_MISTAKES = """timezone = "Mars/Olympus"
+
+[reminders]
+led = "5m"
+
+[[meal]]
+name = "breakfast"
+time = "08:00"
+
+[[meal]]
+name = "dinner"
+time = "7:75"
+
+[[supplement]]
+id = "vitd"
+nutrient = "vitamin D"
+unit = "capsule"
+with = ["dinnr"]
+units = 1
+
+[[supplement]]
+id = "citrate"
+nutrient = "magnesium"
+unit = "capsule"
+mg_per_unit = 50
+
+[magnesium]
+daily_mg = "lots"
+"""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, MGREMIND
+from conftest import EXAMPLE, FIVE_MISTAKES, MGREMIND
 
 import mgremind
 
@@ -164,35 +164,7 @@ def test_an_unknown_system_zone_is_bad_configuration(tmp_path: Path, env: dict[s
     assert "Nowhere/Land" in result.stderr
 
 
-BROKEN = """timezone = "Mars/Olympus"
-
-[reminders]
-led = "5m"
-
-[[meal]]
-name = "breakfast"
-time = "08:00"
-
-[[meal]]
-name = "dinner"
-time = "7:75"
-
-[[supplement]]
-id = "vitd"
-nutrient = "vitamin D"
-unit = "capsule"
-with = ["dinnr"]
-units = 1
-
-[[supplement]]
-id = "citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 50
-
-[magnesium]
-daily_mg = "lots"
-"""
+BROKEN = FIVE_MISTAKES
 
 
 def test_check_on_a_broken_file_lists_every_error(tmp_path: Path, env: dict[str, str]) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, config_from
+from conftest import EXAMPLE, FIVE_MISTAKES, config_from
 
 from mgremind.config import (
     Config,
@@ -445,36 +445,7 @@ def test_toml_syntax_error_uses_the_source_name() -> None:
 
 
 def test_five_different_mistakes_give_five_lines() -> None:
-    text = """
-timezone = "Mars/Olympus"
-
-[reminders]
-led = "5m"
-
-[[meal]]
-name = "breakfast"
-time = "08:00"
-
-[[meal]]
-name = "dinner"
-time = "7:75"
-
-[[supplement]]
-id = "vitd"
-nutrient = "vitamin D"
-unit = "capsule"
-with = ["dinnr"]
-units = 1
-
-[[supplement]]
-id = "citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 50
-
-[magnesium]
-daily_mg = "lots"
-"""
+    text = FIVE_MISTAKES
     lines = errors(text)
     assert len(lines) == 5, lines
     by_key = {line.split(": ")[1]: line for line in lines}
