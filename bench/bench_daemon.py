@@ -41,7 +41,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mgremind.config import Config, parse_config, parse_toml
+from mgremind.config.files import parse_toml
+from mgremind.loader import parse_config
+from mgremind.model import Config
 from mgremind.plan import plan_day, upcoming
 from mgremind.render import notification
 

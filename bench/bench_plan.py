@@ -27,8 +27,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mgremind.config import load_config, parse_config, parse_toml
-from mgremind.plan import DayPlan, plan_days
+from mgremind.config.files import parse_toml
+from mgremind.loader import load_config, parse_config
+from mgremind.model import DayPlan
+from mgremind.plan import plan_days
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.toml"

@@ -18,19 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mgremind import __version__
-from mgremind.config import (
-    Config,
-    ConfigError,
-    ConfigNotFound,
-    Problem,
-    exposed_secret_files,
-    find_config,
-    load_config,
-    printable,
-    state_file,
-)
+from mgremind.config.paths import ConfigNotFound, find_config, state_file
+from mgremind.config.secrets import exposed_secret_files
 from mgremind.history import Supply, due_unacknowledged, history, supplies
-from mgremind.plan import Reminder, plan_days, upcoming
+from mgremind.loader import load_config
+from mgremind.model import Config, ConfigError, Problem, Reminder, printable
+from mgremind.plan import plan_days, upcoming
 from mgremind.render import (
     check_summary,
     clock,

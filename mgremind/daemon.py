@@ -36,9 +36,12 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from mgremind.config import Config, ConfigError, exposed_secret_files, load_config, state_file
+from mgremind.config.paths import state_file
+from mgremind.config.secrets import exposed_secret_files
 from mgremind.history import missed_in_a_row, repeats, supplies
+from mgremind.loader import load_config
 from mgremind.logs import SecretFilter
+from mgremind.model import Config, ConfigError, DayPlan, Reminder
 from mgremind.notify import (
     Channel,
     ChannelError,
@@ -49,7 +52,7 @@ from mgremind.notify import (
     secret_fragments,
     send_safely,
 )
-from mgremind.plan import DayPlan, Reminder, plan_day, wall_clock_instant
+from mgremind.plan import plan_day, wall_clock_instant
 from mgremind.render import clock, notification
 from mgremind.state import ESCALATED, State
 from mgremind.systemd import Notifier

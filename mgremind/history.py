@@ -10,13 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from mgremind.plan import DayPlan, Reminder, plan_day, wall_clock_instant
+from mgremind.model import Config, DayPlan, Reminder, Supplement
+from mgremind.plan import plan_day, wall_clock_instant
 from mgremind.titration import Ramp, Reports
-
-if TYPE_CHECKING:
-    from mgremind.config import Config, Supplement
 
 UTC = dt.timezone.utc
 # Acknowledgements: "taken" or "skipped" by reminder id.

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 import icalendar
 
 from mgremind import __version__
-from mgremind.config import Config
-from mgremind.plan import DayPlan
+from mgremind.model import Config, DayPlan
 from mgremind.render import notification
 
 EVENT_LENGTH = dt.timedelta(minutes=5)

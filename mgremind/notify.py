@@ -19,7 +19,8 @@ from typing import Any, TextIO
 
 import apprise
 
-from mgremind.config import Config, url_lines, urls_file_path
+from mgremind.config.secrets import url_lines, urls_file_path
+from mgremind.model import Config
 from mgremind.render import redact_url
 
 

@@ -11,61 +11,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from mgremind.model import (
+    Config,
+    DayPlan,
+    Item,
+    KeepApart,
+    Meal,
+    Problem,
+    Reminder,
+    Supplement,
+    format_duration,
+)
 from mgremind.titration import Ramp, Reports
-
-if TYPE_CHECKING:
-    from mgremind.config import Config, KeepApart, Meal, Problem, Supplement
 
 UTC = dt.timezone.utc
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _UNLIMITED = 10**18
-
-
-@dataclass(frozen=True)
-class Item:
-    """An amount of one supplement in one reminder."""
-
-    supplement: Supplement
-    units: float
-    mg: float | None  # elemental mg for magnesium and calcium; label mg for others when known
-
-
-@dataclass(frozen=True)
-class Reminder:
-    id: str  # DATE/MEAL or DATE/MEAL+delay: stable, the daemon keys its state on it
-    at: dt.datetime  # aware, in the configured zone
-    meal: str
-    delayed: bool
-    items: tuple[Item, ...]
-    notes: tuple[str, ...]
-
-    @property
-    def magnesium_mg(self) -> float:
-        return _total_mg(self.items, "magnesium")
-
-    @property
-    def instant(self) -> dt.datetime:
-        """`at` in UTC: sort and compare by this. Python compares two datetimes of one zone by
-        their wall clocks, so in a fall-back hour 01:15 EST would come before 01:30 EDT."""
-        return self.at.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class DayPlan:
-    date: dt.date
-    magnesium_target_mg: float
-    target_note: str  # why the target is what it is, when titration sets it ("" otherwise)
-    magnesium_mg: float
-    calcium_mg: float
-    reminders: tuple[Reminder, ...]
-    warnings: tuple[str, ...]
-
-
-def _total_mg(items: tuple[Item, ...], nutrient: str) -> float:
-    return _mg(sum(_ug(item.mg or 0) for item in items if item.supplement.nutrient == nutrient))
 
 
 def _ug(mg: float) -> int:
@@ -493,8 +456,6 @@ def upcoming(
 
 def plan_problems(config: Config) -> list[Problem]:
     """Errors only the planner can see: impossible slow-release spacing, no reminder at all."""
-    from mgremind.config import Problem
-
     problems: list[Problem] = []
     daily = config.magnesium.daily_mg or 0.0
     any_reminder = False
@@ -542,16 +503,3 @@ def plan_problems(config: Config) -> list[Problem]:
             )
         )
     return problems
-
-
-def format_duration(duration: dt.timedelta) -> str:
-    """timedelta → "8h", "1h30m", "90s"; the inverse of the config's duration strings."""
-    seconds = int(duration.total_seconds())
-    if seconds == 0:
-        return "0m"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts)

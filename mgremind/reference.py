@@ -15,17 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Form:
-    """A compound a mineral is sold as, with the share of it that is the element itself."""
-
-    name: str
-    compound: str
-    elemental_fraction: float
-    note: str
-    source: str
-
+from mgremind.model import Form
 
 # Elemental magnesium by form. Fractions: formula. Notes: SEED.
 MAGNESIUM_FORMS: dict[str, Form] = {

@@ -12,9 +12,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mgremind import __version__
-from mgremind.config import WEEKDAYS, Config, KeepApart, Meal, Problem, Supplement
 from mgremind.history import DayHistory, Supply
-from mgremind.plan import DayPlan, Item, Reminder, format_duration
+from mgremind.model import (
+    WEEKDAYS,
+    Config,
+    DayPlan,
+    Item,
+    KeepApart,
+    Meal,
+    Problem,
+    Reminder,
+    Supplement,
+    format_duration,
+)
 
 # Units written the same in the plural.
 _INVARIANT_UNITS = frozenset({"ml", "mg", "g", "l", "iu", "mcg", "µg", "ug", "tsp", "tbsp"})

@@ -11,10 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from mgremind.config import Config
+from mgremind.model import Config
 
 # Reported symptoms by the day they were reported on.
 Reports = Mapping[dt.date, Sequence[str]]

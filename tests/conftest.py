@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mgremind.config import Config, parse_config, parse_toml
+from mgremind.config.files import parse_toml
+from mgremind.loader import parse_config
+from mgremind.model import Config
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.toml"

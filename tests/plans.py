@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mgremind.plan import DayPlan, Reminder
+from mgremind.model import DayPlan, Reminder
 
 Layout = list[tuple[str, str, dict[str, float | None]]]
 

@@ -12,15 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, FIVE_MISTAKES, config_from
 
-from mgremind.config import (
-    Config,
-    ConfigError,
-    ConfigNotFound,
-    Problem,
-    config_candidates,
-    find_config,
-    load_config,
-)
+from mgremind.config.paths import ConfigNotFound, config_candidates, find_config
+from mgremind.loader import load_config
+from mgremind.model import Config, ConfigError, Problem
 
 ETC_CONFIG = Path("/etc/mgremind/config.toml")
 

@@ -23,7 +23,9 @@ from conftest import EXAMPLE
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from mgremind.config import Config, ConfigError, load_config, parse_config, parse_toml
+from mgremind.config.files import parse_toml
+from mgremind.loader import load_config, parse_config
+from mgremind.model import Config, ConfigError
 from mgremind.plan import plan_days
 
 SOURCE = "fuzz.toml"

@@ -27,7 +27,6 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.triggers.date import DateTrigger
 from conftest import config_from
 
-from mgremind.config import Config
 from mgremind.daemon import (
     LATE_AFTER,
     CatchUp,
@@ -42,8 +41,9 @@ from mgremind.daemon import (
     retry_delay,
 )
 from mgremind.logs import SecretFilter
+from mgremind.model import Config, Reminder
 from mgremind.notify import Channel, console_channel
-from mgremind.plan import Reminder, plan_day
+from mgremind.plan import plan_day
 from mgremind.state import Delivery, State
 from mgremind.systemd import Notifier
 

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from conftest import config_from
 
-from mgremind.config import Config
 from mgremind.history import (
     Status,
     Supply,
@@ -28,6 +27,7 @@ from mgremind.history import (
     repeats,
     supplies,
 )
+from mgremind.model import Config
 from mgremind.plan import plan_day
 from mgremind.render import history_json, notification, supply_text, week_grid
 

@@ -20,9 +20,10 @@ from typing import Any
 import icalendar
 from conftest import MGREMIND, config_from
 
-from mgremind.config import Config, load_config
 from mgremind.ics import calendar
-from mgremind.plan import DayPlan, plan_days
+from mgremind.loader import load_config
+from mgremind.model import Config, DayPlan
+from mgremind.plan import plan_days
 
 UTC = dt.timezone.utc
 SPRING = dt.date(2026, 3, 29)

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from plans import calcium, citrate, fixed, layout, magnesium, meal, only, slow
 
 from mgremind import reference
-from mgremind.config import Config, ConfigError
+from mgremind.model import Config, ConfigError
 from mgremind.plan import plan_day
 from mgremind.reference import find_interval
 from mgremind.render import notification

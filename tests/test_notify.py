@@ -21,8 +21,8 @@ import pytest
 from conftest import config_from
 from receivers import JsonReceiver
 
-from mgremind.config import Config
 from mgremind.logs import SecretFilter, setup_logging
+from mgremind.model import Config
 from mgremind.notify import (
     Channel,
     ChannelError,

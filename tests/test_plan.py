@@ -16,7 +16,7 @@ from conftest import config_from, monday
 from plans import Layout, citrate, fixed, layout, magnesium, meal, slow
 from plans import only as reminder
 
-from mgremind.config import Config, ConfigError
+from mgremind.model import Config, ConfigError
 from mgremind.plan import plan_day, plan_problems, upcoming, wall_clock_instant
 
 UTC = dt.timezone.utc

@@ -23,8 +23,8 @@ from conftest import config_from
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from mgremind.config import WEEKDAYS, Config, ConfigError
-from mgremind.plan import DayPlan, Reminder, plan_day, plan_days
+from mgremind.model import WEEKDAYS, Config, ConfigError, DayPlan, Reminder
+from mgremind.plan import plan_day, plan_days
 
 UTC = dt.timezone.utc
 ZONES = ("America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Apia", "Europe/Dublin", "UTC")

@@ -30,7 +30,7 @@ import pytest
 from conftest import MGREMIND
 
 from mgremind.cli import main
-from mgremind.config import url_has_credentials
+from mgremind.config.secrets import url_has_credentials
 from mgremind.logs import JournalFormatter, stderr_is_journal
 from mgremind.systemd import exec_start, render_unit
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from mgremind.config import state_directory
+from mgremind.config.paths import state_directory
 from mgremind.state import SCHEMA_VERSION, Delivery, State, StateError
 
 UTC = dt.timezone.utc

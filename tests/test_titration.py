@@ -24,7 +24,7 @@ from conftest import config_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mgremind.config import Config
+from mgremind.model import Config
 from mgremind.plan import plan_day, plan_days
 from mgremind.titration import Ramp, Reports
 
