@@ -27,6 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_plan.py
+	$(BIN)/python bench/bench_startup.py
 	$(BIN)/python bench/bench_daemon.py
 
 clean:

@@ -1,4 +1,4 @@
-"""Benchmarks for mgremind: planner speed and command-line start-up (stdlib only).
+"""Benchmark of the planner (stdlib only); start-up is bench_startup.py's.
 
 Run: .venv/bin/python bench/bench_plan.py    (or `make bench`)
 
@@ -7,10 +7,6 @@ not assert: the exit status is 0 whatever the figures (tests assert behaviour, n
 
 1. plan_days(config, start, 365) for config.example.toml, min/median of repeated runs.
 2. The same for a generated large plan (20 meals, 20 supplements), and its ratio to 1.
-3. Start-up of the installed `mgremind -c config.example.toml check` against a bare
-   `python -c pass` of the same interpreter, interleaved; and whether `check` imports
-   apprise or apscheduler (python -X importtime).
-4. The same for `mgremind -c config.example.toml plan --days 7`.
 """
 
 from __future__ import annotations
@@ -19,9 +15,7 @@ import datetime as dt
 import functools
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,21 +28,10 @@ from mgremind.plan import plan_days
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.toml"
-MGREMIND = Path(sys.executable).parent / "mgremind"  # the console script installed beside this interpreter
-
 START = dt.date(2026, 11, 20)  # the example's titration start; 365 days from it cross both DST changes
 DAYS = 365
 PLAN_WARMUP, PLAN_RUNS = 5, 30
-STARTUP_WARMUP, STARTUP_RUNS = 2, 15
-
 PLAN_GOAL_MS = 20.0
-STARTUP_GOAL_RATIO = 3.0
-HEAVY_MODULES = ("apprise", "apscheduler")  # the daemon's libraries; check/plan/next must not import them
-COMMANDS = {  # the start-ups measured, each against a bare `python -c pass`
-    "mgremind check": ["-c", str(EXAMPLE), "check"],
-    "mgremind plan --days 7": ["-c", str(EXAMPLE), "plan", "--days", "7"],
-}
-
 Row = tuple[str, str, str, str]  # (measure, value, goal, PASS/MISS/info)
 
 # A large plan: 20 meals over the day (some phytate-rich, some on some weekdays only) and 20
@@ -404,64 +387,6 @@ def time_calls(calls: dict[str, Callable[[], object]], warmup: int, runs: int) -
     return {name: _timing(values) for name, values in samples.items()}
 
 
-def _run_quietly(command: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
-    began = time.perf_counter()
-    completed = subprocess.run(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=REPO, env=env
-    )
-    return time.perf_counter() - began, completed.returncode
-
-
-def time_interleaved(
-    commands: dict[str, list[str]], env: dict[str, str], warmup: int, runs: int
-) -> tuple[dict[str, Timing], list[str]]:
-    """Runs the commands in turn (rotating the order each round), so drift hits all alike."""
-    names = list(commands)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    failures: list[str] = []
-    for round_ in range(warmup + runs):
-        shift = round_ % len(names)
-        for name in names[shift:] + names[:shift]:
-            elapsed, status = _run_quietly(commands[name], env)
-            if status != 0 and f"{name}: exit {status}" not in failures:
-                failures.append(f"{name}: exit {status}")
-            if round_ >= warmup:
-                samples[name].append(elapsed)
-    return {name: _timing(values) for name, values in samples.items()}, failures
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    heavy: list[str]  # modules of HEAVY_MODULES that were imported
-    slowest: list[tuple[int, int, str]]  # (self us, cumulative us, module), slowest self time first
-    total: int
-    status: int
-
-
-def import_report(args: Sequence[str], env: dict[str, str]) -> ImportReport:
-    """`python -X importtime -m mgremind ARGS`: which modules it imports, and the slowest."""
-    completed = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "mgremind", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-        cwd=REPO,
-        env=env,
-    )
-    rows: list[tuple[int, int, str]] = []
-    for line in completed.stderr.splitlines():
-        # "import time:       412 |       1730 |   mgremind.config"; the header has "self [us]".
-        if not line.startswith("import time:"):
-            continue
-        fields = line.removeprefix("import time:").split("|")
-        if len(fields) != 3 or not fields[0].strip().isdigit():
-            continue
-        rows.append((int(fields[0]), int(fields[1]), fields[2].strip()))
-    heavy = [name for _, _, name in rows if name.split(".")[0] in HEAVY_MODULES]
-    return ImportReport(heavy, sorted(rows, reverse=True)[:5], len(rows), completed.returncode)
-
-
 def _reminder_count(days: Sequence[DayPlan]) -> int:
     return sum(len(day.reminders) for day in days)
 
@@ -471,62 +396,6 @@ def _verdict(ok: bool) -> str:
 
 
 # ---------------------------------------------------------------------------- the benchmark
-
-
-def startup_rows(script: Sequence[str], env: dict[str, str], label: str, *, goal: bool) -> list[Row]:
-    """3. and 4.: start-up of `check` and `plan --days 7` against `python -c pass`, and their imports."""
-    rows: list[Row] = []
-    suffix = "" if goal else " [inherited env]"
-    commands = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        **{name: [*script, *args] for name, args in COMMANDS.items()},
-    }
-    print(f"\nstart-up, {label}: {STARTUP_WARMUP} warm-up rounds, then {STARTUP_RUNS} rounds, interleaved")
-    startup, failures = time_interleaved(commands, env, STARTUP_WARMUP, STARTUP_RUNS)
-    bare = startup["python -c pass"]
-    for name, timing in startup.items():
-        print(f"  {name:24} min {timing.min_ms:6.1f} ms, median {timing.median_ms:6.1f} ms")
-    for failure in failures:
-        print(f"  FAILED {failure} (its times are not meaningful)")
-    rows.append((f"python -c pass (median){suffix}", f"{bare.median_ms:.1f} ms", "", "info"))
-
-    for name, args in COMMANDS.items():
-        timing = startup[name]
-        median_ratio = timing.median_ms / bare.median_ms
-        min_ratio = timing.min_ms / bare.min_ms
-        failed = any(failure.startswith(f"{name}:") for failure in failures)
-        print(f"\n{name}{suffix}: median {median_ratio:.2f}x, min {min_ratio:.2f}x a bare interpreter")
-        rows.append(
-            (
-                f"{name} start-up / bare python{suffix}",
-                f"{timing.median_ms:.1f} ms: {median_ratio:.2f}x median, {min_ratio:.2f}x min",
-                f"<= {STARTUP_GOAL_RATIO:g}x both" if goal else "",
-                # Both ratios: a noisy bare run alone must not make the median ratio look good.
-                _verdict(max(median_ratio, min_ratio) <= STARTUP_GOAL_RATIO and not failed) if goal else "info",
-            )
-        )
-        if not goal:
-            continue
-        report = import_report(args, env)
-        if report.status != 0:
-            print(f"  python -X importtime -m mgremind {' '.join(args)}: exit {report.status}")
-        heavy = sorted({module.split(".")[0] for module in report.heavy})
-        print(
-            f"  python -X importtime: {report.total} modules imported; {len(report.heavy)} of them from "
-            f"{'/'.join(HEAVY_MODULES)}{': ' + ', '.join(heavy) if heavy else ''}"
-        )
-        print("  slowest imports (self time):")
-        for self_us, cumulative_us, module in report.slowest:
-            print(f"    {self_us / 1000:6.2f} ms self, {cumulative_us / 1000:6.2f} ms cumulative  {module}")
-        rows.append(
-            (
-                f"{name}: apprise/apscheduler modules",
-                str(len(report.heavy)),
-                "0",
-                _verdict(not report.heavy and report.status == 0),
-            )
-        )
-    return rows
 
 
 def main() -> int:
@@ -578,20 +447,6 @@ def main() -> int:
         )
     )
     rows.append(("large / example", f"{ratio:.1f}x", "", "info"))
-
-    # 3. and 4. Start-up of the console script, against a bare interpreter. An installed package has
-    # its bytecode cached; a PYTHONDONTWRITEBYTECODE environment (CI, sandboxes) would recompile
-    # mgremind's sources on every start, so the goal is measured with a private bytecode cache
-    # (PYTHONPYCACHEPREFIX: nothing is written into the source tree), filled by the warm-up rounds.
-    script = [str(MGREMIND)] if MGREMIND.exists() else [sys.executable, "-m", "mgremind"]
-    if not MGREMIND.exists():
-        print(f"\nnote: no console script at {MGREMIND}; timing `python -m mgremind` instead")
-    with tempfile.TemporaryDirectory(prefix="mgremind-bench-pyc-") as cache:
-        cached = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-        cached["PYTHONPYCACHEPREFIX"] = cache
-        rows += startup_rows(script, cached, "bytecode cached", goal=True)
-    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        rows += startup_rows(script, dict(os.environ), "inherited environment (PYTHONDONTWRITEBYTECODE=1)", goal=False)
 
     # The table.
     widths = [max(len(row[column]) for row in rows) for column in range(4)]

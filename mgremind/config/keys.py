@@ -20,6 +20,7 @@ from mgremind.model import format_duration
 REQUIRED: Any = object()  # the default of a key that must be given
 TABLE = "table"  # the parse of a key that holds a table ([notify]) or an array of tables ([[meal]])
 HOUR = dt.timedelta(hours=1)
+PATH = "path (relative to the plan file)"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Key:
     doc: str
     array: bool = False  # an array of values, each read by `parse`
     default_text: str = ""  # how the default is found, when it depends on other keys
+    type_text: str = ""  # the type as the docs say it, where the parser alone does not tell
 
 
 def _keys(*keys: Key) -> dict[str, Key]:
@@ -50,8 +52,14 @@ SECTIONS: dict[str, dict[str, Key]] = {
     ),
     "notify": _keys(
         Key("urls", values.apprise_url, (), "apprise URLs of the channels (ntfy://…, mailto://…)", array=True),
-        Key("config", values.string, None, "an apprise configuration file (YAML or TEXT)"),
-        Key("urls_file", values.string, None, "a file of apprise URLs, one a line; or a systemd credential"),
+        Key("config", values.string, None, "an apprise configuration file (YAML or TEXT)", type_text=PATH),
+        Key(
+            "urls_file",
+            values.string,
+            None,
+            "a file of apprise URLs, one a line; under systemd, a credential of that name",
+            type_text=PATH,
+        ),
         Key(
             "console",
             values.boolean,
@@ -85,7 +93,13 @@ SECTIONS: dict[str, dict[str, Key]] = {
         Key("unit", values.string, REQUIRED, "capsule, tablet, ml, scoop, …"),
         Key("mg_per_unit", values.positive, None, "elemental mg per unit, as on the label"),
         Key("compound_mg_per_unit", values.positive, None, "mg of the compound per unit, with a known form"),
-        Key("release", values.choice("immediate", "slow"), "immediate", '"immediate" or "slow" (time-released)'),
+        Key(
+            "release",
+            values.choice("immediate", "slow"),
+            "immediate",
+            "slow: time-released, its doses slow_release_gap apart",
+            type_text='"immediate" or "slow"',
+        ),
         Key("step", values.positive, 1.0, "the smallest amount one can take: 1, 0.5 for a scored tablet"),
         Key("doses_per_day", values.positive_integer, 2, "slow release: doses a day"),
         Key("units_per_dose", values.positive, 1.0, "slow release: units a dose"),
@@ -105,7 +119,13 @@ SECTIONS: dict[str, dict[str, Key]] = {
         ),
         Key("max_dose_mg", values.positive, 200.0, "no single reminder carries more magnesium than this"),
         Key("slow_release_gap", values.positive_duration, 8 * HOUR, "least time between two slow-release doses"),
-        Key("phytate", values.choice("move", "delay"), "move", '"move": no magnesium at a phytate-rich meal; "delay"'),
+        Key(
+            "phytate",
+            values.choice("move", "delay"),
+            "move",
+            "a phytate-rich meal's magnesium: moved to the other meals, or taken phytate_gap later",
+            type_text='"move" or "delay"',
+        ),
         Key("phytate_gap", values.day_duration, 2 * HOUR, "under delay: the dose comes this long after the meal"),
         Key("phytate_foods", values.string, (), "foods added to the built-in phytate list", array=True),
         Key("calcium_ratio", values.non_negative, 0.0, "mg calcium per mg magnesium at each dose; 0: no pairing"),
@@ -151,9 +171,11 @@ _TYPE_NAMES: dict[object, str] = {
 
 
 def type_text(key: Key) -> str:
+    if key.type_text:
+        return key.type_text
     if key.parse == TABLE:
         return "array of tables" if key.name in ARRAYS_OF_TABLES else "table"
-    name = _TYPE_NAMES.get(key.parse, "one of the words listed")
+    name = _TYPE_NAMES[key.parse]
     return f"array of {name}s" if key.array else name
 
 

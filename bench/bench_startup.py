@@ -1,0 +1,135 @@
+"""Start-up of the commands people type often, against a bare interpreter of the same venv.
+
+Run: .venv/bin/python bench/bench_startup.py    (or `make bench`; about a minute, most of it the install)
+
+mgremind is installed, not editable, into a new venv in a temporary directory, as a user installs
+it: an editable install's .pth hooks run in every interpreter of the venv, a bare `python -c pass`
+included, and make "bare" look twice as slow as it is. Then, interleaved (one of each a round, the
+order rotating, so a slow patch of the machine hits all alike): `python -c pass`, and
+`mgremind -c config.example.toml` `next`, `taken ID`, `plan --days 7` and `check` (the example has
+no channel), with the state in a temporary STATE_DIRECTORY that holds a few records, as an
+installation in use does. Prints min and median of each, their ratio to the bare interpreter
+(goal: within 3.5x, both), and from `python -X importtime` whether a command imports the daemon's
+libraries (goal: none) and its slowest imports. A benchmark reports; it always exits 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "config.example.toml"
+WARMUP, RUNS = 3, 25
+GOAL_RATIO = 3.5
+HEAVY_MODULES = ("apprise", "apscheduler", "icalendar")  # what `run`/`export` need, and only they
+
+
+def install(target: Path) -> Path:
+    """A new venv in `target` with mgremind installed from a copy of the working tree; its bin/."""
+    source = target / "source"
+    shutil.copytree(REPO / "mgremind", source / "mgremind", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    venv = target / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+        check=True,
+        env={**os.environ, "PIP_NO_WARN_SCRIPT_LOCATION": "1"},
+    )
+    return venv / "bin"
+
+
+def commands(bin_dir: Path, today: dt.date) -> dict[str, list[str]]:
+    mgremind = [str(bin_dir / "mgremind"), "-c", str(EXAMPLE)]
+    return {
+        "python -c pass": [str(bin_dir / "python"), "-c", "pass"],
+        "next": [*mgremind, "next"],
+        "taken": [*mgremind, "taken", f"{today.isoformat()}/breakfast"],
+        "plan --days 7": [*mgremind, "plan", "--days", "7"],
+        "check": [*mgremind, "check"],
+    }
+
+
+def run_quietly(command: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
+    began = time.perf_counter()
+    status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    return time.perf_counter() - began, status.returncode
+
+
+def time_interleaved(named: dict[str, list[str]], env: dict[str, str]) -> dict[str, list[float]]:
+    names = list(named)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(WARMUP + RUNS):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            elapsed, status = run_quietly(named[name], env)
+            if status != 0:
+                print(f"  {name}: exit {status} (its times are not meaningful)")
+            if round_ >= WARMUP:
+                samples[name].append(elapsed * 1000)
+    return samples
+
+
+def import_report(
+    python: Path, command: Sequence[str], env: dict[str, str]
+) -> tuple[list[str], list[tuple[float, str]]]:
+    """The daemon's libraries a command imports, and its five slowest imports (self ms)."""
+    script, *args = command
+    code = f"import sys; sys.argv = {[script, *args]!r}; from mgremind.cli import main; main()"
+    completed = subprocess.run(
+        [str(python), "-X", "importtime", "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    rows = []
+    for line in completed.stderr.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if line.startswith("import time:") and len(fields) == 3 and fields[0].strip().isdigit():
+            rows.append((int(fields[0]) / 1000, fields[2].strip()))
+    heavy = sorted({name.split(".")[0] for _, name in rows if name.split(".")[0] in HEAVY_MODULES})
+    return heavy, sorted(rows, reverse=True)[:5]
+
+
+def main() -> int:
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"mgremind start-up: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load}")
+    with tempfile.TemporaryDirectory(prefix="mgremind-bench-startup-") as temporary:
+        print("installing mgremind (not editable) into a new venv…")
+        bin_dir = install(Path(temporary))
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "MGREMIND"))}
+        env["STATE_DIRECTORY"] = str(Path(temporary) / "state")
+        named = commands(bin_dir, dt.date.today())
+        run_quietly(named["taken"], env)  # the state exists and holds a record, as in use
+        print(f"{WARMUP} warm-up rounds, then {RUNS} rounds, interleaved")
+        samples = time_interleaved(named, env)
+        bare_min, bare_median = min(samples["python -c pass"]), statistics.median(samples["python -c pass"])
+        print(f"\n  {'command':16} {'min':>8} {'median':>8}   ratio to bare (min, median)   goal <= {GOAL_RATIO}x")
+        for name, values in samples.items():
+            low, middle = min(values), statistics.median(values)
+            ratios = f"{low / bare_min:5.2f}x {middle / bare_median:5.2f}x"
+            verdict = (
+                ""
+                if name.startswith("python")
+                else ("PASS" if max(low / bare_min, middle / bare_median) <= GOAL_RATIO else "MISS")
+            )
+            print(f"  {name:16} {low:6.1f}ms {middle:6.1f}ms   {ratios}                  {verdict}")
+        for name, command in named.items():
+            if name.startswith("python"):
+                continue
+            heavy, slowest = import_report(bin_dir / "python", command, env)
+            print(f"\n{name}: imports of {'/'.join(HEAVY_MODULES)}: {', '.join(heavy) or 'none'}; slowest (self):")
+            for self_ms, module in slowest:
+                print(f"  {self_ms:5.2f} ms  {module}")
+    return 0  # a benchmark reports; it never fails the build
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
