@@ -62,7 +62,9 @@ def commands(bin_dir: Path, today: dt.date) -> dict[str, list[str]]:
 
 def run_quietly(command: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
     began = time.perf_counter()
-    status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    status = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False, cwd=env["HOME"]
+    )
     return time.perf_counter() - began, status.returncode
 
 
@@ -87,7 +89,12 @@ def import_report(
     script, *args = command
     code = f"import sys; sys.argv = {[script, *args]!r}; from mgremind.cli import main; main()"
     completed = subprocess.run(
-        [str(python), "-X", "importtime", "-c", code], capture_output=True, text=True, env=env, check=False
+        [str(python), "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=env["HOME"],
     )
     rows = []
     for line in completed.stderr.splitlines():
@@ -106,6 +113,10 @@ def main() -> int:
         bin_dir = install(Path(temporary))
         env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "MGREMIND"))}
         env["STATE_DIRECTORY"] = str(Path(temporary) / "state")
+        # An empty home and working directory: `python -c` puts the working directory first on
+        # sys.path, and from the repository it would import the source tree, not the install.
+        env["HOME"] = str(Path(temporary) / "home")
+        Path(env["HOME"]).mkdir()
         named = commands(bin_dir, dt.date.today())
         run_quietly(named["taken"], env)  # the state exists and holds a record, as in use
         print(f"{WARMUP} warm-up rounds, then {RUNS} rounds, interleaved")

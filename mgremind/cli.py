@@ -5,17 +5,13 @@ configuration. Nothing here may import apprise or APScheduler: `check`, `plan` a
 `next` must start as fast as a bare interpreter, give or take.
 """
 
-from __future__ import annotations
-
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mgremind import __version__
 from mgremind.config.paths import ConfigNotFound, find_config, state_file
@@ -152,11 +148,34 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
 }
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, told the terminal's width. Left to find it, it imports shutil,
+    and shutil zlib, bz2 and lzma (~2 ms, a fifth of a bare interpreter's start), for every
+    command: argparse makes a formatter to check each argument it is given."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_columns() - 2)  # argparse's own margin
+
+
+def _terminal_columns() -> int:
+    """As shutil.get_terminal_size(): $COLUMNS, else the terminal of standard output, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `only`, just that command's (argparse spends ~0.5 ms on each command
     it sets up, a tenth of a bare interpreter's start)."""
     # -c works before or after the command: both spellings are common in service files.
-    config_option = argparse.ArgumentParser(add_help=False)
+    config_option = argparse.ArgumentParser(add_help=False, formatter_class=_Formatter)
     config_option.add_argument(
         "-c",
         "--config",
@@ -169,13 +188,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mgremind",
         parents=[config_option],
+        formatter_class=_Formatter,
         description="Reminders for a magnesium dosing plan written in one TOML file.",
     )
     parser.add_argument("--version", action="version", version=f"mgremind {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (summary, add_arguments) in COMMANDS.items():
         if only is None or name == only:
-            add_arguments(commands.add_parser(name, parents=[config_option], help=summary, description=summary))
+            add_arguments(
+                commands.add_parser(
+                    name, parents=[config_option], help=summary, description=summary, formatter_class=_Formatter
+                )
+            )
     return parser
 
 
@@ -250,7 +274,7 @@ def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 def _plan(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     days = plan_days(config, args.start or now.date(), args.days, _records(config).reports)
     if args.json:
-        print(json.dumps(plan_json(config, days), indent=2, ensure_ascii=False))
+        print(_json(plan_json(config, days)))
     else:
         print(plan_table(config, days), end="")
     return EXIT_OK
@@ -261,30 +285,35 @@ def _next(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     reminders = upcoming(config, now, args.count, records.reports)
     low = [supply_text(supply) for supply in records.supplies(config, now) if supply.low]
     if args.json:
-        print(json.dumps({**upcoming_json(config, reminders), "warnings": low}, indent=2, ensure_ascii=False))
+        print(_json({**upcoming_json(config, reminders), "warnings": low}))
     else:
         print(upcoming_table(config, reminders), end="")
         print("".join(f"  ! {line}\n" for line in low), end="")
     return EXIT_OK
 
 
+def _json(data: object) -> str:
+    import json  # only for --json: the tables need it not
+
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
 # ---------------------------------------------------------------------------- closing the loop (SPEC §6)
 
 
-@dataclass(frozen=True)
-class _Records:
+class _Records(NamedTuple):
     """What the state database holds about the plan; empty before the first write."""
 
-    acks: dict[str, str] = field(default_factory=dict)
-    reports: dict[dt.date, list[str]] = field(default_factory=dict)
-    counts: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
+    acks: dict[str, str]
+    reports: dict[dt.date, list[str]]
+    counts: dict[str, tuple[float, dt.datetime]]
     since: dt.datetime | None = None  # when the records began (None: they have not)
 
     def supplies(self, config: Config, now: dt.datetime) -> list[Supply]:
         return supplies(config, self.counts, self.acks, self.reports, now)
 
 
-def _open_state(now: dt.datetime) -> State:
+def _open_state(now: dt.datetime) -> "State":
     from mgremind.state import State  # sqlite3: only for the commands that use the records
 
     return State.open(state_file(os.environ), now)
@@ -293,7 +322,7 @@ def _open_state(now: dt.datetime) -> State:
 def _records(config: Config) -> _Records:
     """The records, read without creating a state database that does not exist yet."""
     if not state_file(os.environ).exists():
-        return _Records()
+        return _Records({}, {}, {})
     state = _open_state(dt.datetime.now(dt.timezone.utc))
     try:
         return _Records(state.acknowledgements(), state.reports(), state.stock_counts(), state.created_at)
@@ -348,7 +377,7 @@ def _reminder_to_acknowledge(
     return found
 
 
-def _back_on_track(config: Config, state: State, reminder: Reminder) -> None:
+def _back_on_track(config: Config, state: "State", reminder: Reminder) -> None:
     """After an escalation, the caregivers hear once that a dose was taken again."""
     from mgremind.logs import setup_logging
     from mgremind.notify import ChannelError, secret_fragments, tell_caregivers
@@ -404,7 +433,7 @@ def _history(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
         config, now.date(), args.days, acks=records.acks, reports=records.reports, now=now, since=records.since or now
     )
     if args.json:
-        print(json.dumps(history_json(days), indent=2, ensure_ascii=False))
+        print(_json(history_json(days)))
     elif args.week:
         print(week_grid(days[-7:]), end="")
     else:

@@ -5,11 +5,9 @@ time `now` in; statuses, day summaries and supplies out. The commands and the da
 the records from the state database and hand them in.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mgremind.model import Config, DayPlan, Reminder, Supplement
 from mgremind.plan import plan_day, wall_clock_instant
@@ -22,28 +20,26 @@ Acks = Mapping[str, str]
 Counts = Mapping[str, tuple[float, dt.datetime]]
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     reminder: Reminder
     status: str  # "taken", "skipped", "missed", "pending"
 
 
-@dataclass(frozen=True)
-class DayHistory:
+class DayHistory(NamedTuple):
     date: dt.date
     reminders: tuple[Status, ...]
     magnesium_planned_mg: float
     magnesium_taken_mg: float
     symptoms: tuple[str, ...]
 
-    def count(self, status: str) -> int:
+    def tally(self, status: str) -> int:
         return sum(1 for entry in self.reminders if entry.status == status)
 
     @property
     def adherence_pct(self) -> float | None:
         """Taken of those already decided (taken, skipped or missed); None before any is."""
-        decided = len(self.reminders) - self.count("pending")
-        return round(100 * self.count("taken") / decided, 1) if decided else None
+        decided = len(self.reminders) - self.tally("pending")
+        return round(100 * self.tally("taken") / decided, 1) if decided else None
 
 
 def deadlines(config: Config, plan: DayPlan) -> list[dt.datetime]:
@@ -148,8 +144,7 @@ def missed_in_a_row(
 # ---------------------------------------------------------------------------- supplies
 
 
-@dataclass(frozen=True)
-class Supply:
+class Supply(NamedTuple):
     supplement: Supplement
     units_left: float
     days_left: float | None  # at the current plan; None when it uses none

@@ -13,9 +13,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import apprise
 
@@ -28,8 +27,7 @@ class ChannelError(Exception):
     """A channel could not be set up; the message is safe to show (no secret in it)."""
 
 
-@dataclass(frozen=True)
-class Channel:
+class Channel(NamedTuple):
     key: str  # stable id in the state database: a hash of the URL, or "console"
     label: str  # what logs and `notify-test` show: never a secret
     send: Callable[[str, str], bool]  # (title, body) → accepted

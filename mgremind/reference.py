@@ -11,9 +11,7 @@ Nothing here is medical advice: mgremind reminds a person of the plan they wrote
 where the plan crosses a published limit.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mgremind.model import Form
 
@@ -165,8 +163,7 @@ def find_form(nutrient: str, name: str) -> Form | None:
 # ---------------------------------------------------------------------------- medicines to keep apart
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     """How long magnesium stays away from a medicine: `before` it is taken and `after`."""
 
     names: tuple[str, ...]  # the medicine and the members of its class, matched as whole words

@@ -345,9 +345,9 @@ def history_json(days: Sequence[DayHistory]) -> dict[str, Any]:
             {
                 "date": day.date.isoformat(),
                 "planned": len(day.reminders),
-                "taken": day.count("taken"),
-                "skipped": day.count("skipped"),
-                "missed": day.count("missed"),
+                "taken": day.tally("taken"),
+                "skipped": day.tally("skipped"),
+                "missed": day.tally("missed"),
                 "magnesium_planned_mg": number(day.magnesium_planned_mg),
                 "magnesium_taken_mg": number(day.magnesium_taken_mg),
                 "symptoms": list(day.symptoms),
@@ -368,9 +368,9 @@ def history_table(config: Config, days: Sequence[DayHistory]) -> str:
             (
                 f"{day.date.strftime('%a')} {day.date.isoformat()}",
                 str(len(day.reminders)),
-                str(day.count("taken")),
-                str(day.count("skipped")),
-                str(day.count("missed")),
+                str(day.tally("taken")),
+                str(day.tally("skipped")),
+                str(day.tally("missed")),
                 f"{number(day.magnesium_taken_mg):g} of {number(day.magnesium_planned_mg):g}",
                 adherence,
                 ", ".join(day.symptoms),
@@ -408,3 +408,42 @@ def supply_text(supply: Supply) -> str:
     if supply.days_left is None:
         return left
     return f"{left}, about {number(round(supply.days_left)):g} day{'s' if round(supply.days_left) != 1 else ''}"
+
+
+# ---------------------------------------------------------------------------- the daemon's texts (SPEC §4, §6)
+
+
+def late_text(reminder: Reminder, title: str, body: str, late: bool) -> tuple[str, str]:
+    """A reminder sent late says so, naming the local time it was due (though it goes out past midnight)."""
+    if not late:
+        return title, body
+    return f"{title} (late)", f"Late: this reminder was due at {clock(reminder.at)}.\n{body}"
+
+
+def repeat_text(title: str, body: str, number: int, most: int) -> tuple[str, str]:
+    """The n-th repeat of a reminder not yet acknowledged, and how to stop the repeats."""
+    return (
+        f"{title} (again, {number} of {most})",
+        body + "\nNot yet marked taken: `mgremind taken` (or `skip`) stops these.",
+    )
+
+
+def maybe_repeated(body: str) -> str:
+    """A message whose previous sending was interrupted before its outcome was recorded."""
+    return body + "\n(This may repeat a message sent just before a restart.)"
+
+
+def escalation_text(title: str, streak: Sequence[Reminder]) -> tuple[str, str]:
+    """The caregivers' message: how many doses were missed in a row, and which."""
+    body = "Not taken nor skipped:\n" + "\n".join(
+        f"{r.meal} at {clock(r.at)} on {r.at.strftime('%a %Y-%m-%d')}" for r in streak
+    )
+    return f"{title}: {len(streak)} doses missed", body
+
+
+def daemon_status(upcoming: Reminder | None, reload_failed: bool = False) -> str:
+    """The daemon's STATUS= line for systemd: its next reminder."""
+    prefix = "reload failed, previous plan kept; " if reload_failed else ""
+    if upcoming is None:
+        return f"{prefix}no reminder until tomorrow"
+    return f"{prefix}next: {upcoming.meal} at {clock(upcoming.at)} on {upcoming.at.strftime('%a %Y-%m-%d')}"

@@ -8,15 +8,13 @@ message may already have arrived and the retry says so. Channels are stored by a
 hash of their URL, never by the URL: the file may be read by other users.
 """
 
-from __future__ import annotations
-
 import contextlib
 import datetime as dt
 import os
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 SCHEMA_VERSION = 2
 
@@ -72,8 +70,7 @@ class StateError(Exception):
     """The state file cannot be used; the message says which file and why."""
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     status: str  # "sending", "sent", "failed"
     attempts: int
     first_attempt_at: dt.datetime
@@ -94,7 +91,7 @@ class State:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, now: dt.datetime) -> State:
+    def open(cls, path: Path, now: dt.datetime) -> "State":
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)

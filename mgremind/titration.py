@@ -6,11 +6,9 @@ reported on day R is blamed on the amount of day R−1. The ramp is replayed day
 `start`; a `Ramp` remembers the days it has replayed, so planning a year costs one replay.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mgremind.model import Config
 
@@ -19,20 +17,23 @@ Reports = Mapping[dt.date, Sequence[str]]
 SYMPTOMS = ("loose-stool", "diarrhea", "cramps", "nausea", "bloating")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     mg: float
     note: str  # why, when the ramp or a report sets it ("" at the full daily amount)
 
 
-@dataclass
 class _Replay:
-    level: float
-    next_increase: dt.date
-    ceiling: float | None
-    reason: str  # why the level is lower than the plain ramp would have it ("" when it is not)
-    ceiling_reason: str = ""  # why there is a ceiling: it outlasts later reports
-    held_until: dt.date | None = None  # the end of the hold after the latest report
+    """Where the replay of the ramp stands: changed day by day as it goes."""
+
+    __slots__ = ("ceiling", "ceiling_reason", "held_until", "level", "next_increase", "reason")
+
+    def __init__(self, level: float, next_increase: dt.date) -> None:
+        self.level = level
+        self.next_increase = next_increase
+        self.ceiling: float | None = None
+        self.reason = ""  # why the level is lower than the plain ramp would have it ("" when it is not)
+        self.ceiling_reason = ""  # why there is a ceiling: it outlasts later reports
+        self.held_until: dt.date | None = None  # the end of the hold after the latest report
 
 
 class Ramp:
@@ -68,7 +69,7 @@ class Ramp:
         day = ramp.start + dt.timedelta(days=len(self._levels))
         state = self._state
         if state is None:
-            state = self._state = _Replay(ramp.start_mg, ramp.start + dt.timedelta(days=ramp.every_days), None, "")
+            state = self._state = _Replay(ramp.start_mg, ramp.start + dt.timedelta(days=ramp.every_days))
         else:
             reported = day - dt.timedelta(days=1)
             # A report on R is blamed on R−1; a report on the first day has nothing to blame.

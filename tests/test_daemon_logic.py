@@ -1,9 +1,10 @@
 """The daemon's decisions (SPEC §4) with an injected clock: nothing sleeps, nothing is started.
 
-The pure functions at the top of mgremind/daemon.py are pinned to hand-computed instants,
-across DST changes and midnight. The `Daemon` itself is driven without its scheduler thread
-or main loop: `_schedule()` fills the (stopped) scheduler's pending jobs, which are read back,
-and a due job is "fired" the way APScheduler fires a DateTrigger job (taken off, then run).
+The pure functions of mgremind/daemon/decisions.py are pinned to hand-computed instants,
+across DST changes and midnight. The `Daemon` itself is driven through its parts' public
+methods, without its scheduler thread or main loop: `schedule.rebuild()` fills the (stopped)
+scheduler's pending jobs, which are read back, and a due job is "fired" the way APScheduler
+fires a DateTrigger job (taken off, then run).
 
 Offsets used in the comments: New York EST = UTC-5, EDT = UTC-4 (2026: EDT from 03-08 02:00
 to 11-01 02:00 local); Berlin CET = UTC+1, CEST = UTC+2 (2026: CEST from 03-29 02:00 to
@@ -13,9 +14,13 @@ to 11-01 02:00 local); Berlin CET = UTC+1, CEST = UTC+2 (2026: CEST from 03-29 0
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
+import os
+import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,23 +32,23 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.triggers.date import DateTrigger
 from conftest import config_from
 
-from mgremind.daemon import (
+from mgremind.daemon.decisions import (
     LATE_AFTER,
     CatchUp,
-    Daemon,
     catch_up,
     horizon_end,
     is_late,
-    late_text,
     lookback_start,
     next_midnight,
     reminders_between,
     retry_delay,
 )
+from mgremind.daemon.loop import Daemon
 from mgremind.logs import SecretFilter
 from mgremind.model import Config, Reminder
 from mgremind.notify import Channel, console_channel
 from mgremind.plan import plan_day
+from mgremind.render import daemon_status, late_text
 from mgremind.state import Delivery, State
 from mgremind.systemd import Notifier
 
@@ -51,6 +56,7 @@ UTC = dt.timezone.utc
 NY = "America/New_York"
 BERLIN = "Europe/Berlin"
 CITRATE = "Magnesium citrate: 1 capsule (100 mg)"  # each slot's share below: 100 mg = 1 capsule of 100 mg
+CAREGIVER = 'caregiver_urls = ["json://localhost:9/"]'  # configured; the tests pass the caregivers' channels in
 
 
 def utc(year: int, month: int, day: int, *time: int) -> dt.datetime:
@@ -63,10 +69,12 @@ def meal(name: str, time: str, extra: str = "") -> str:
     return f'[[meal]]\nname = "{name}"\ntime = "{time}"\n{extra}\n'
 
 
-def plan(zone: str, *meals: str, daily_mg: int = 200, reminders: str = "", magnesium: str = "") -> Config:
+def plan_text(
+    zone: str, *meals: str, daily_mg: int = 200, reminders: str = "", magnesium: str = "", notify: str = ""
+) -> str:
     """Meals every day; one citrate capsule is 100 mg, so `daily_mg` / 100 capsules are spread one a slot."""
-    return config_from(
-        f'timezone = "{zone}"\n[reminders]\n{reminders}\n'
+    return (
+        f'timezone = "{zone}"\n[notify]\n{notify}\n[reminders]\n{reminders}\n'
         + "".join(meals)
         + '[[supplement]]\nid = "citrate"\nname = "Magnesium citrate"\nnutrient = "magnesium"\n'
         'unit = "capsule"\nmg_per_unit = 100\n'
@@ -74,9 +82,17 @@ def plan(zone: str, *meals: str, daily_mg: int = 200, reminders: str = "", magne
     )
 
 
-def two_meals(zone: str = NY, reminders: str = "") -> Config:
+def plan(
+    zone: str, *meals: str, daily_mg: int = 200, reminders: str = "", magnesium: str = "", notify: str = ""
+) -> Config:
+    return config_from(
+        plan_text(zone, *meals, daily_mg=daily_mg, reminders=reminders, magnesium=magnesium, notify=notify)
+    )
+
+
+def two_meals(zone: str = NY, reminders: str = "", notify: str = "") -> Config:
     # daily 200 mg in two slots: 100 mg = 1 capsule at each.
-    return plan(zone, meal("breakfast", "07:30"), meal("dinner", "19:00"), reminders=reminders)
+    return plan(zone, meal("breakfast", "07:30"), meal("dinner", "19:00"), reminders=reminders, notify=notify)
 
 
 def night_and_dinner(zone: str) -> Config:
@@ -399,7 +415,7 @@ class Rig:
     def jobs(self) -> dict[str, dt.datetime]:
         """The scheduler's jobs by id, with their run times; one job per id, each a DateTrigger."""
         found: dict[str, dt.datetime] = {}
-        for job in self.daemon.scheduler.get_jobs():
+        for job in self.daemon.jobs.pending():
             assert job.id not in found, f"two jobs named {job.id}"
             assert isinstance(job.trigger, DateTrigger)
             # In UTC: an instant in a repeated hour never equals one of another zone (PEP 495).
@@ -410,8 +426,8 @@ class Rig:
         """Runs a job as the scheduler would when it is due: taken off the schedule, then called."""
         if at is not None:
             self.clock.now = at
-        [job] = [job for job in self.daemon.scheduler.get_jobs() if job.id == job_id]
-        self.daemon.scheduler.remove_job(job_id)
+        [job] = [job for job in self.daemon.jobs.pending() if job.id == job_id]
+        job.remove()
         job.func(*job.args)
 
     def messages(self) -> list[str]:
@@ -440,34 +456,37 @@ def make_rig(tmp_path: Path) -> Iterator[RigFactory]:
         *,
         created_at: dt.datetime | None = None,
         channels: list[Channel] | None = None,
+        console: bool = True,
+        caregivers: list[Channel] | None = None,
+        notifier: Notifier | None = None,
     ) -> Rig:
         path = tmp_path / f"state{len(made)}.sqlite3"
         state = State.open(path, created_at or now)
-        console = io.StringIO()
+        stream = io.StringIO()
         clock = Clock(now)
         daemon = Daemon(
             tmp_path / "config.toml",
             config,
-            [console_channel(console), *(channels or [])],
+            [*([console_channel(stream)] if console else []), *(channels or [])],
             state,
-            Notifier({}),
+            notifier or Notifier({}),
             SecretFilter(),
+            caregivers=caregivers or [],
             now=clock,
         )
-        rig = Rig(daemon, clock, state, console, path)
+        rig = Rig(daemon, clock, state, stream, path)
         made.append(rig)
         return rig
 
     yield make
     for rig in made:
         rig.state.close()
-        rig.daemon._wake_reader.close()
-        rig.daemon._wake_writer.close()
+        rig.daemon.wakeup.close()
 
 
 def test_schedule_holds_today_and_tomorrow_and_the_midnight_roll(make_rig: RigFactory) -> None:
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17))  # 12:00 EST on Monday 2026-11-23
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.jobs() == {
         "2026-11-23/dinner": utc(2026, 11, 24, 0),  # 19:00 EST
         "2026-11-24/breakfast": utc(2026, 11, 24, 12, 30),  # 07:30 EST
@@ -476,33 +495,33 @@ def test_schedule_holds_today_and_tomorrow_and_the_midnight_roll(make_rig: RigFa
     }
     # Breakfast at 07:30 was before the state existed: not caught up, not recorded as missed.
     assert rig.state.outcome("2026-11-23/breakfast") is None
-    for job in rig.daemon.scheduler.get_jobs():
+    for job in rig.daemon.jobs.pending():
         if job.id == "midnight":
-            assert job.func == rig.daemon._roll_over
+            assert job.func == rig.daemon.schedule.roll_over
             assert job.misfire_grace_time is None  # the roll-over runs however late (after a suspend)
             continue
-        assert job.func == rig.daemon._deliver
+        assert job.func == rig.daemon.delivery.deliver
         assert job.args == (job.id, False)  # (reminder id, caught up after downtime)
         # SPEC §4 pitfall: a job late by less than catch_up (2h) must still run.
         assert job.misfire_grace_time == 2 * 3600
-    assert rig.daemon._status() == "next: dinner at 19:00 on Mon 2026-11-23"
+    assert rig.daemon.status() == "next: dinner at 19:00 on Mon 2026-11-23"
 
 
 def test_delivered_once_and_recorded(make_rig: RigFactory) -> None:
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24, 0))
     assert rig.console.getvalue() == f"Magnesium: dinner\n  {CITRATE}\n"
-    rig.daemon._deliver("2026-11-23/dinner")  # a second run of the same reminder sends nothing
+    rig.daemon.delivery.deliver("2026-11-23/dinner")  # a second run of the same reminder sends nothing
     assert rig.console.getvalue() == f"Magnesium: dinner\n  {CITRATE}\n"
     assert rig.rows() == [("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "delivered", 0)]
     assert rig.state.deliveries("2026-11-23/dinner") == {"console": Delivery("sent", 1, utc(2026, 11, 24))}
-    assert rig.daemon._status() == "next: breakfast at 07:30 on Tue 2026-11-24"
+    assert rig.daemon.status() == "next: breakfast at 07:30 on Tue 2026-11-24"
 
 
 def test_delivery_after_a_restart_is_not_repeated(make_rig: RigFactory, tmp_path: Path) -> None:
     first = make_rig(two_meals(), utc(2026, 11, 23, 17))
-    first.daemon._schedule()
+    first.daemon.schedule.rebuild()
     first.fire("2026-11-23/dinner", at=utc(2026, 11, 24, 0))
     first.state.close()
     # The same state file, a new daemon one minute later: the dinner is done, not caught up.
@@ -513,14 +532,13 @@ def test_delivery_after_a_restart_is_not_repeated(make_rig: RigFactory, tmp_path
         now=lambda: utc(2026, 11, 24, 0, 1),
     )  # fmt: skip
     try:
-        daemon._schedule()
-        assert "2026-11-23/dinner" not in {job.id for job in daemon.scheduler.get_jobs()}
-        daemon._deliver("2026-11-23/dinner")
+        daemon.schedule.rebuild()
+        assert "2026-11-23/dinner" not in {job.id for job in daemon.jobs.pending()}
+        daemon.delivery.deliver("2026-11-23/dinner")
         assert console.getvalue() == ""
     finally:
         state.close()
-        daemon._wake_reader.close()
-        daemon._wake_writer.close()
+        daemon.wakeup.close()
 
 
 @pytest.mark.parametrize(
@@ -534,7 +552,7 @@ def test_delivery_after_a_restart_is_not_repeated(make_rig: RigFactory, tmp_path
 )
 def test_late_delivery_is_marked(make_rig: RigFactory, delay: dt.timedelta, late: bool) -> None:
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24) + delay)
     if late:
         assert (
@@ -548,7 +566,7 @@ def test_late_delivery_is_marked(make_rig: RigFactory, delay: dt.timedelta, late
 
 def test_run_more_than_catch_up_late_is_missed(make_rig: RigFactory) -> None:
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24, 2, 0, 1))  # 2h 1s after 19:00 EST
     assert rig.console.getvalue() == ""
     assert rig.rows() == [("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "missed", 0)]
@@ -556,11 +574,13 @@ def test_run_more_than_catch_up_late_is_missed(make_rig: RigFactory) -> None:
 
 def test_scheduler_reported_miss_is_recorded(make_rig: RigFactory) -> None:
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     rig.clock.now = utc(2026, 11, 24, 3)  # e.g. after a long suspend; APScheduler reports the miss
-    rig.daemon._on_missed(JobExecutionEvent(EVENT_JOB_MISSED, "2026-11-23/dinner", "default", utc(2026, 11, 24)))
+    rig.daemon.schedule.on_missed(
+        JobExecutionEvent(EVENT_JOB_MISSED, "2026-11-23/dinner", "default", utc(2026, 11, 24))
+    )
     assert rig.rows() == [("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "missed", 0)]
-    rig.daemon._deliver("2026-11-23/dinner")
+    rig.daemon.delivery.deliver("2026-11-23/dinner")
     assert rig.console.getvalue() == ""
 
 
@@ -569,7 +589,7 @@ def test_catch_up_on_start(make_rig: RigFactory) -> None:
     # The state began 2026-11-21 12:00Z; the daemon starts again on 2026-11-23 at 08:30 EST (13:30Z).
     rig = make_rig(config, utc(2026, 11, 23, 13, 30), created_at=utc(2026, 11, 21, 12))
     rig.state.close_reminder("2026-11-22/breakfast", utc(2026, 11, 22, 12, 30), "delivered", utc(2026, 11, 22, 12, 30))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     # Looked back 2 days, to 2026-11-21 13:30Z: the 21st's breakfast (12:30Z) is before that, left alone.
     # 21st dinner (22nd 00:00Z) and 22nd dinner (23rd 00:00Z) are 37.5 h and 13.5 h old: missed.
     # 23rd breakfast (12:30Z) is 1 h old, within catch_up 2h: sent now, marked late.
@@ -597,7 +617,7 @@ def test_interrupted_delivery_is_resent_saying_it_may_repeat(make_rig: RigFactor
     # The last run asked the console at 07:30 EST (12:30Z) and died before recording the answer.
     rig = make_rig(two_meals(), utc(2026, 11, 23, 12, 30, 40), created_at=utc(2026, 11, 22))
     rig.state.begin_delivery("2026-11-23/breakfast", "console", utc(2026, 11, 23, 12, 30))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.jobs()["2026-11-23/breakfast"] == utc(2026, 11, 23, 12, 30, 40)
     rig.fire("2026-11-23/breakfast")
     # Caught up on start (due while the daemon was down), so late, though only 40 s; and it may be a repeat.
@@ -614,7 +634,7 @@ def test_interrupted_delivery_is_resent_saying_it_may_repeat(make_rig: RigFactor
 def test_failing_channel_is_retried_without_resending_to_the_others(make_rig: RigFactory) -> None:
     flaky = Scripted([False, True])
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17), channels=[flaky.channel("flaky")])
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     due = utc(2026, 11, 24)  # 2026-11-23 dinner, 19:00 EST
     rig.fire("2026-11-23/dinner", at=due)
     assert rig.messages() == ["Magnesium: dinner"]
@@ -637,7 +657,7 @@ def test_failing_channel_is_retried_without_resending_to_the_others(make_rig: Ri
 def test_retries_back_off_and_give_up_after_retry_for(make_rig: RigFactory) -> None:
     dead = Scripted(otherwise=False)
     rig = make_rig(two_meals(reminders='retry_for = "30s"'), utc(2026, 11, 23, 17), channels=[dead.channel("dead")])
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     due = utc(2026, 11, 24)
     rig.fire("2026-11-23/dinner", at=due)
     # Attempt n fails -> next one retry_delay(n) later: 1, 2, 4, 8 s -> attempts at +0, +1, +3, +7, +15 s.
@@ -654,15 +674,17 @@ def test_retries_back_off_and_give_up_after_retry_for(make_rig: RigFactory) -> N
     # The console got it, so the reminder is delivered; the dead channel's record says it failed.
     assert rig.rows() == [("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "delivered", 0)]
     assert rig.state.deliveries("2026-11-23/dinner")["dead"] == Delivery("failed", 5, due)
-    rig.daemon._deliver("2026-11-23/dinner")  # given up: nothing more
+    rig.daemon.delivery.deliver("2026-11-23/dinner")  # given up: nothing more
     assert len(dead.sent) == 5
 
 
 def test_give_up_with_every_channel_failing_is_recorded_as_failed(make_rig: RigFactory) -> None:
     dead = Scripted(otherwise=False)
-    rig = make_rig(two_meals(reminders='retry_for = "2s"'), utc(2026, 11, 23, 17))
-    rig.daemon.plan.channels = [dead.channel("dead")]  # no console: nothing reaches the user
-    rig.daemon._schedule()
+    # No console: nothing reaches the user.
+    rig = make_rig(
+        two_meals(reminders='retry_for = "2s"'), utc(2026, 11, 23, 17), channels=[dead.channel("dead")], console=False
+    )
+    rig.daemon.schedule.rebuild()
     due = utc(2026, 11, 24)
     rig.fire("2026-11-23/dinner", at=due)
     rig.fire("2026-11-23/dinner#retry", at=due + dt.timedelta(seconds=1))
@@ -675,7 +697,7 @@ def test_retry_job_scheduled_past_the_horizon_still_finds_its_reminder(make_rig:
     flaky = Scripted([False, True])
     config = plan(NY, meal("nightcap", "23:59:30"))
     rig = make_rig(config, utc(2026, 11, 24, 4, 59), channels=[flaky.channel("flaky")])
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     rig.fire("2026-11-23/nightcap", at=utc(2026, 11, 24, 4, 59, 30))
     rig.fire("midnight", at=utc(2026, 11, 24, 5))  # the 23rd's plan is behind the new horizon
     rig.fire("2026-11-23/nightcap#retry", at=utc(2026, 11, 24, 5, 0, 1))
@@ -688,11 +710,11 @@ def test_pending_retry_is_not_doubled_by_a_reschedule(make_rig: RigFactory) -> N
     second delivery of the same reminder besides the retry job that already owns it."""
     flaky = Scripted([False, True])
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17), channels=[flaky.channel("flaky")])
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     due = utc(2026, 11, 24)
     rig.fire("2026-11-23/dinner", at=due)
     rig.clock.now = due + dt.timedelta(milliseconds=500)
-    rig.daemon._schedule()  # e.g. SIGHUP half a second later
+    rig.daemon.schedule.rebuild()  # e.g. SIGHUP half a second later
     jobs = rig.jobs()
     assert jobs["2026-11-23/dinner#retry"] == due + dt.timedelta(seconds=1)
     assert "2026-11-23/dinner" not in jobs
@@ -704,7 +726,7 @@ def test_reload_during_a_long_retry_keeps_retrying(make_rig: RigFactory) -> None
     flaky = Scripted([False, False, False, False, False, False, False, False, False, False, False, True])
     config = two_meals(reminders='catch_up = "10m"\nretry_for = "30m"')
     rig = make_rig(config, utc(2026, 11, 23, 17), channels=[flaky.channel("flaky")])
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     due = utc(2026, 11, 24)
     rig.fire("2026-11-23/dinner", at=due)
     # Retries at +1, +3, +7, +15, +31, +63, +127, +255, +511 s (8.5 min), +811 s (13.5 min: capped 5 min).
@@ -712,7 +734,7 @@ def test_reload_during_a_long_retry_keeps_retrying(make_rig: RigFactory) -> None
         rig.fire("2026-11-23/dinner#retry", at=rig.jobs()["2026-11-23/dinner#retry"])
     assert rig.jobs()["2026-11-23/dinner#retry"] == due + dt.timedelta(seconds=811)
     rig.clock.now = due + dt.timedelta(minutes=12)  # 2 minutes past catch_up: a SIGHUP
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.state.outcome("2026-11-23/dinner") is None
     rig.fire("2026-11-23/dinner#retry", at=due + dt.timedelta(seconds=811))
     rig.fire("2026-11-23/dinner#retry", at=rig.jobs()["2026-11-23/dinner#retry"])  # +1111 s, the 12th try
@@ -726,7 +748,7 @@ def test_reload_during_a_long_retry_keeps_retrying(make_rig: RigFactory) -> None
 
 def test_roll_over_at_midnight(make_rig: RigFactory) -> None:
     rig = make_rig(two_meals(), utc(2026, 11, 23, 17))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24))
     rig.fire("midnight", at=utc(2026, 11, 24, 5))  # 00:00 EST on the 24th
     assert rig.jobs() == {
@@ -754,7 +776,7 @@ def midnight_config() -> Config:
 
 def test_reminders_on_both_sides_of_midnight(make_rig: RigFactory) -> None:
     rig = make_rig(midnight_config(), utc(2026, 11, 24, 4, 59))  # 2026-11-23 23:59:00 EST
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     # Horizon: until 2026-11-25 00:00 EST = 05:00Z, so the 24th's supper+delay (25th 00:30 EST) waits.
     assert rig.jobs() == {
         "2026-11-23/nightcap": utc(2026, 11, 24, 4, 59, 30),  # 23:59:30 EST
@@ -787,7 +809,7 @@ def test_reminders_on_both_sides_of_midnight(make_rig: RigFactory) -> None:
 
 def test_reminder_left_behind_at_midnight_goes_out_late(make_rig: RigFactory) -> None:
     rig = make_rig(midnight_config(), utc(2026, 11, 24, 4, 59))
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     # The 23:59:30 job has not run when the midnight roll rebuilds the schedule (a busy machine).
     rig.fire("midnight", at=utc(2026, 11, 24, 5))
     assert rig.jobs()["2026-11-23/nightcap"] == utc(2026, 11, 24, 5)  # caught up: now
@@ -798,7 +820,7 @@ def test_reminder_left_behind_at_midnight_goes_out_late(make_rig: RigFactory) ->
 
 def test_berlin_spring_forward(make_rig: RigFactory) -> None:
     rig = make_rig(night_and_dinner(BERLIN), utc(2026, 3, 28, 11))  # 12:00 CET
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.jobs() == {
         "2026-03-28/dinner": utc(2026, 3, 28, 18),  # 19:00 CET
         "2026-03-29/night": utc(2026, 3, 29, 1),  # 02:30 does not exist: 03:00 CEST
@@ -821,7 +843,7 @@ def test_berlin_spring_forward(make_rig: RigFactory) -> None:
 
 def test_berlin_fall_back_fires_once(make_rig: RigFactory) -> None:
     rig = make_rig(night_and_dinner(BERLIN), utc(2026, 10, 24, 10))  # 12:00 CEST
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.jobs() == {
         "2026-10-24/dinner": utc(2026, 10, 24, 17),  # 19:00 CEST
         "2026-10-25/night": utc(2026, 10, 25, 0, 30),  # the first 02:30, CEST
@@ -834,7 +856,7 @@ def test_berlin_fall_back_fires_once(make_rig: RigFactory) -> None:
     rig.fire("2026-10-25/night", at=utc(2026, 10, 25, 0, 30))
     # The second 02:30 (CET, 01:30Z): a reload now finds nothing more to send for the night.
     rig.clock.now = utc(2026, 10, 25, 1, 30)
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.jobs() == {
         "2026-10-25/dinner": utc(2026, 10, 25, 18),
         "2026-10-26/night": utc(2026, 10, 26, 1, 30),  # 02:30 CET
@@ -846,7 +868,7 @@ def test_berlin_fall_back_fires_once(make_rig: RigFactory) -> None:
 
 def test_new_york_spring_forward_and_fall_back(make_rig: RigFactory) -> None:
     rig = make_rig(night_and_dinner(NY), utc(2026, 3, 7, 17))  # 12:00 EST
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.jobs()["2026-03-08/night"] == utc(2026, 3, 8, 7)  # 02:30 skipped: 03:00 EDT
     assert rig.jobs()["midnight"] == utc(2026, 3, 8, 5)  # 00:00 EST
     rig.fire("2026-03-07/dinner", at=utc(2026, 3, 8, 0))  # 19:00 EST
@@ -854,7 +876,7 @@ def test_new_york_spring_forward_and_fall_back(make_rig: RigFactory) -> None:
     assert rig.jobs()["midnight"] == utc(2026, 3, 9, 4)  # 00:00 EDT
 
     rig.clock.now = utc(2026, 10, 31, 16)  # months later, 12:00 EDT (a reload, say)
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     assert rig.jobs()["2026-11-01/night"] == utc(2026, 11, 1, 7, 30)  # 02:30 EST, after the repeated hour
     assert rig.jobs()["midnight"] == utc(2026, 11, 1, 4)  # 00:00 EDT
 
@@ -862,7 +884,7 @@ def test_new_york_spring_forward_and_fall_back(make_rig: RigFactory) -> None:
 def test_skipped_midnight_roll(make_rig: RigFactory) -> None:
     config = plan("America/Havana", meal("snack", "00:30"), meal("dinner", "19:00"))
     rig = make_rig(config, utc(2026, 3, 7, 17))  # 12:00 CST on the 7th
-    rig.daemon._schedule()
+    rig.daemon.schedule.rebuild()
     # Havana skips 2026-03-08 00:00-01:00: the day begins at 01:00 CDT = 00:00 CST = 05:00Z,
     # and the snack at 00:30 (in the gap) is at that instant too.
     assert rig.jobs()["midnight"] == utc(2026, 3, 8, 5)
@@ -872,3 +894,173 @@ def test_skipped_midnight_roll(make_rig: RigFactory) -> None:
     assert rig.jobs()["midnight"] == utc(2026, 3, 9, 4)  # 2026-03-09 00:00 CDT
     assert rig.jobs()["2026-03-08/snack"] == utc(2026, 3, 8, 5)
     assert rig.jobs()["2026-03-09/snack"] == utc(2026, 3, 9, 4, 30)  # 00:30 CDT
+
+
+# ---------------------------------------------------------------------------- repeats, escalation
+
+
+def test_repeats_until_acknowledged(make_rig: RigFactory) -> None:
+    rig = make_rig(two_meals(reminders='repeat = "15m"\nrepeat_max = 2'), utc(2026, 11, 23, 17))
+    rig.daemon.schedule.rebuild()
+    # 2026-11-23 dinner 19:00 EST = 2026-11-24 00:00Z; repeats 15 and 30 minutes later.
+    jobs = rig.jobs()
+    assert jobs["2026-11-23/dinner#repeat1"] == utc(2026, 11, 24, 0, 15)
+    assert jobs["2026-11-23/dinner#repeat2"] == utc(2026, 11, 24, 0, 30)
+    assert jobs["2026-11-24/breakfast#repeat1"] == utc(2026, 11, 24, 12, 45)  # 07:45 EST
+    for job in rig.daemon.jobs.pending():
+        if "#repeat" in job.id:
+            assert job.func == rig.daemon.delivery.deliver
+            assert job.args == (job.id, False)
+    rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24))
+    rig.fire("2026-11-23/dinner#repeat1", at=utc(2026, 11, 24, 0, 15))
+    assert rig.messages() == ["Magnesium: dinner", "Magnesium: dinner (again, 1 of 2)"]
+    assert rig.console.getvalue().endswith(
+        f"  {CITRATE}\n  Not yet marked taken: `mgremind taken` (or `skip`) stops these.\n"
+    )
+    rig.state.acknowledge("2026-11-23/dinner", "taken", utc(2026, 11, 24, 0, 20))
+    rig.fire("2026-11-23/dinner#repeat2", at=utc(2026, 11, 24, 0, 30))
+    assert rig.messages() == ["Magnesium: dinner", "Magnesium: dinner (again, 1 of 2)"]  # taken: no more
+    assert rig.state.outcome("2026-11-23/dinner#repeat1") == "delivered"
+    assert rig.state.outcome("2026-11-23/dinner#repeat2") is None
+
+
+def test_escalation_after_missed_in_a_row_is_sent_once(make_rig: RigFactory) -> None:
+    caregiver = Scripted(otherwise=True)
+    config = two_meals(reminders="escalate_after = 2", notify=CAREGIVER)
+    rig = make_rig(config, utc(2026, 11, 23, 12), caregivers=[caregiver.channel("caregiver")])  # 07:00 EST
+    rig.daemon.schedule.rebuild()
+    rig.fire("2026-11-23/breakfast", at=utc(2026, 11, 23, 12, 30))
+    # At dinner, breakfast (not taken) is missed: one in a row. Dinner is missed at the end of its day.
+    rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24))
+    assert caregiver.sent == []
+    rig.fire("midnight", at=utc(2026, 11, 24, 5))
+    assert caregiver.sent == [
+        (
+            "Magnesium: 2 doses missed",
+            "Not taken nor skipped:\nbreakfast at 07:30 on Mon 2026-11-23\ndinner at 19:00 on Mon 2026-11-23",
+        )
+    ]
+    rig.fire("2026-11-24/breakfast", at=utc(2026, 11, 24, 12, 30))
+    assert len(caregiver.sent) == 1  # told once
+    assert rig.messages() == ["Magnesium: breakfast", "Magnesium: dinner", "Magnesium: breakfast"]
+
+
+def test_escalation_that_reaches_no_caregiver_is_tried_again_at_the_next_reminder(make_rig: RigFactory) -> None:
+    caregiver = Scripted([False], otherwise=True)
+    rig = make_rig(
+        two_meals(reminders="escalate_after = 2", notify=CAREGIVER),
+        utc(2026, 11, 23, 12),
+        caregivers=[caregiver.channel("caregiver")],
+    )
+    rig.daemon.schedule.rebuild()
+    rig.fire("2026-11-23/breakfast", at=utc(2026, 11, 23, 12, 30))
+    rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24))
+    rig.fire("midnight", at=utc(2026, 11, 24, 5))  # fails
+    assert len(caregiver.sent) == 1
+    rig.fire("2026-11-24/breakfast", at=utc(2026, 11, 24, 12, 30))  # tried again, after the reminder
+    assert len(caregiver.sent) == 2
+    assert caregiver.sent[0] == caregiver.sent[1]
+    rig.fire("2026-11-24/dinner", at=utc(2026, 11, 25))
+    assert len(caregiver.sent) == 2
+
+
+# ---------------------------------------------------------------------------- reload, status, stop
+
+
+class Systemd:
+    """A NOTIFY_SOCKET that collects what the daemon tells systemd (an abstract socket: no file)."""
+
+    def __init__(self) -> None:
+        self.address = f"@mgremind-test-{os.getpid()}-{threading.get_ident()}-{id(self)}"
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind("\0" + self.address[1:])
+        self._socket.setblocking(False)
+
+    def notifier(self) -> Notifier:
+        return Notifier({"NOTIFY_SOCKET": self.address})
+
+    def messages(self) -> list[str]:
+        """The datagrams sent since the last call."""
+        found = []
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                found.append(self._socket.recv(4096).decode())
+        return found
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+@pytest.fixture
+def systemd() -> Iterator[Systemd]:
+    listener = Systemd()
+    yield listener
+    listener.close()
+
+
+def test_a_failed_reload_keeps_the_plan_and_says_so(make_rig: RigFactory, systemd: Systemd, tmp_path: Path) -> None:
+    rig = make_rig(two_meals(), utc(2026, 11, 23, 17), notifier=systemd.notifier())
+    rig.daemon.schedule.rebuild()
+    before = rig.jobs()
+    (tmp_path / "config.toml").write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+    rig.daemon.reload()
+    assert rig.jobs() == before
+    reloading, ready = systemd.messages()
+    assert reloading.startswith("RELOADING=1\nMONOTONIC_USEC=")
+    assert ready == "READY=1\nSTATUS=reload failed, previous plan kept; next: dinner at 19:00 on Mon 2026-11-23"
+    rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24))
+    assert rig.messages() == ["Magnesium: dinner"]  # the old plan, to the old channels
+
+
+def test_reload_reschedules_from_the_new_file(make_rig: RigFactory, systemd: Systemd, tmp_path: Path) -> None:
+    rig = make_rig(two_meals(), utc(2026, 11, 23, 17), notifier=systemd.notifier())
+    rig.daemon.schedule.rebuild()
+    (tmp_path / "config.toml").write_text(
+        plan_text(NY, meal("breakfast", "07:30"), meal("dinner", "18:30"), reminders='catch_up = "3h"'),
+        encoding="utf-8",
+    )
+    rig.daemon.reload()
+    assert rig.jobs() == {
+        "2026-11-23/dinner": utc(2026, 11, 23, 23, 30),  # 18:30 EST
+        "2026-11-24/breakfast": utc(2026, 11, 24, 12, 30),
+        "2026-11-24/dinner": utc(2026, 11, 24, 23, 30),
+        "midnight": utc(2026, 11, 24, 5),
+    }
+    assert all(job.misfire_grace_time == 3 * 3600 for job in rig.daemon.jobs.pending() if job.id != "midnight")
+    assert systemd.messages()[1:] == ["READY=1\nSTATUS=next: dinner at 18:30 on Mon 2026-11-23"]
+
+
+def test_status_line() -> None:
+    config = two_meals()
+    dinner = reminder_of(config, "2026-11-23/dinner")
+    assert daemon_status(dinner) == "next: dinner at 19:00 on Mon 2026-11-23"
+    assert daemon_status(None) == "no reminder until tomorrow"
+    assert daemon_status(None, reload_failed=True) == "reload failed, previous plan kept; no reminder until tomorrow"
+
+
+def test_stop_waits_for_a_delivery_in_flight_and_one_runs_at_a_time(make_rig: RigFactory) -> None:
+    sending, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def stuck(title: str, body: str) -> bool:
+        calls.append(title)
+        sending.set()
+        return release.wait(10)
+
+    rig = make_rig(two_meals(), utc(2026, 11, 23, 17), channels=[Channel("stuck", "stuck", stuck)], console=False)
+    rig.daemon.schedule.rebuild()
+    assert rig.daemon.delivery.wait_idle(0) == 0
+    rig.clock.now = utc(2026, 11, 24)
+    [job] = [job for job in rig.daemon.jobs.pending() if job.id == "2026-11-23/dinner"]
+    worker = threading.Thread(target=job.func, args=job.args)
+    worker.start()
+    try:
+        assert sending.wait(10)
+        assert rig.daemon.delivery.wait_idle(0.05) == 1  # what SIGTERM's grace sees: one unfinished
+        rig.daemon.delivery.deliver("2026-11-23/dinner", True)  # e.g. a catch-up: the first one owns it
+        assert calls == ["Magnesium: dinner"]
+    finally:
+        release.set()
+        worker.join(10)
+    assert rig.daemon.delivery.wait_idle(10) == 0
+    assert rig.state.outcome("2026-11-23/dinner") == "delivered"

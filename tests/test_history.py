@@ -175,10 +175,10 @@ def test_history_counts_a_day_at_a_time_oldest_first() -> None:
     table = [
         (
             len(day.reminders),
-            day.count("taken"),
-            day.count("skipped"),
-            day.count("missed"),
-            day.count("pending"),
+            day.tally("taken"),
+            day.tally("skipped"),
+            day.tally("missed"),
+            day.tally("pending"),
             day.magnesium_planned_mg,
             day.magnesium_taken_mg,
             day.adherence_pct,
@@ -195,7 +195,7 @@ def test_history_counts_a_day_at_a_time_oldest_first() -> None:
 
 def test_adherence_is_none_before_any_reminder_is_decided() -> None:
     (day,) = history(three_meals(), TUE, 1, acks={}, reports={}, now=utc(TUE, 9))
-    assert day.count("pending") == 3
+    assert day.tally("pending") == 3
     assert day.adherence_pct is None
 
 

@@ -73,8 +73,8 @@ def test_absent_keys_take_the_defaults_the_table_declares() -> None:
     )
     [meal], [supplement] = config.meals, config.supplements
     read = {
-        "reminders": vars(config.reminders),
-        "magnesium": vars(config.magnesium),
+        "reminders": config.reminders._asdict(),
+        "magnesium": config.magnesium._asdict(),
         "meal": {"days": meal.days, "foods": meal.foods},
         "supplement": {
             "release": supplement.release,

@@ -24,6 +24,7 @@ CORE = {
     "mgremind.config.readers",
     "mgremind.config.checks",
     "mgremind.config.document",
+    "mgremind.daemon.decisions",
 }
 # Libraries the core must not reach: delivery, scheduling, storage, the network.
 IO_LIBRARIES = {"apprise", "apscheduler", "sqlite3", "socket", "select", "signal", "threading", "subprocess"}

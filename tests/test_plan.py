@@ -7,7 +7,6 @@ Saturday. Configurations without `timezone` use UTC (conftest's stand-in system 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -823,9 +822,7 @@ def test_spacing_counts_only_slots_that_can_take_magnesium() -> None:
 def test_plan_problems_directly() -> None:
     config = config_from(meal("breakfast", "07:00") + meal("dinner", "19:00") + slow(84) + magnesium(168))
     assert plan_problems(config) == []  # 07:00 → 19:00 is 12h ≥ 8h
-    wider = dataclasses.replace(
-        config, magnesium=dataclasses.replace(config.magnesium, slow_release_gap=dt.timedelta(hours=13))
-    )
+    wider = config._replace(magnesium=config.magnesium._replace(slow_release_gap=dt.timedelta(hours=13)))
     # 12h < 13h on every weekday.
     (problem,) = plan_problems(wider)
     assert problem.key == "supplement[0].doses_per_day"

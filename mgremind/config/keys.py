@@ -7,12 +7,9 @@ mgremind.config.keys`), which a test compares with the README and config.example
 so a key cannot be undocumented.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mgremind.config import values
 from mgremind.model import format_duration
@@ -23,8 +20,7 @@ HOUR = dt.timedelta(hours=1)
 PATH = "path (relative to the plan file)"
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     name: str
     parse: Callable[[object], Any] | str  # one value (each item of an array), or TABLE
     default: Any  # the value when absent, or REQUIRED

@@ -1,0 +1,201 @@
+"""The schedule: which reminders are jobs, and when. The only module that touches APScheduler.
+
+Every reminder of today and tomorrow is a `DateTrigger` job at the planner's instant, never a
+cron rule: the planner already resolved DST, and a `CronTrigger` at a wall-clock time in a
+fall-back hour can fire twice. A job at local midnight rolls the horizon on by a day; SIGHUP
+rebuilds it all. Repeats ("#repeatN") and retries ("#retry") are jobs too, each delivering
+its reminder's repeat or the reminder itself.
+
+APScheduler 3.x never runs a job later than its `misfire_grace_time`, so a delivery job may
+run up to `catch_up` late (a suspend, a slow start) and the midnight roll-over however late.
+A job skipped all the same is reported by the missed-job event, and recorded as missed.
+
+The jobs live in memory only: the state database, not a job store, decides what was sent. A
+rebuild looks back for reminders that fell due unsent (while the daemon was down, or left
+behind at midnight by a busy machine) and sends those younger than `catch_up` now, marked
+late; older ones are recorded as missed. A reminder with a retry pending is not overdue: the
+retry job survives the rebuild, and its retries decide when to give up.
+
+`Jobs` holds APScheduler at arm's length (jobs by id, each at an instant); `Schedule` decides
+which jobs there are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from mgremind.daemon.current import Current
+from mgremind.daemon.decisions import (
+    catch_up,
+    horizon_end,
+    lookback_start,
+    next_midnight,
+    reminders_between,
+    repeat_id,
+    repeats_between,
+)
+from mgremind.daemon.delivery import Deliver, Delivery
+from mgremind.daemon.escalation import Escalation
+from mgremind.model import Config, Reminder
+from mgremind.state import State
+from mgremind.titration import Ramp
+
+UTC = dt.timezone.utc
+log = logging.getLogger("mgremind")
+
+RETRY = "#retry"  # a retry's job id: the id it delivers, with this suffix
+MIDNIGHT = "midnight"
+
+
+class Jobs:
+    """APScheduler's `BackgroundScheduler`: one `DateTrigger` job per id, run by worker threads."""
+
+    def __init__(self) -> None:
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=8)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        """No job starts any more; those running finish in their threads (Delivery.wait_idle)."""
+        self._scheduler.shutdown(wait=False)
+
+    def wakeup(self) -> None:
+        """Has the scheduler look at the clock again: its own sleep counts monotonic time."""
+        self._scheduler.wakeup()
+
+    def next_due(self) -> dt.datetime | None:
+        times = [job.next_run_time for job in self._scheduler.get_jobs() if job.next_run_time is not None]
+        return min(times, default=None)
+
+    def on_missed(self, listener: Callable[[JobExecutionEvent], None]) -> None:
+        """Calls `listener` with each job the scheduler skips as more than its grace time late."""
+        self._scheduler.add_listener(listener, EVENT_JOB_MISSED)
+
+    def deliver_at(
+        self, job_id: str, when: dt.datetime, deliver: Deliver, caught_up: bool, grace: dt.timedelta
+    ) -> None:
+        """The job `job_id`: deliver(delivery id, caught_up) at `when`, at most `grace` late."""
+        self._scheduler.add_job(
+            deliver,
+            DateTrigger(when),
+            args=[job_id.removesuffix(RETRY), caught_up],
+            id=job_id,  # "#retry" and "#repeatN" jobs deliver the same reminder
+            replace_existing=True,
+            # Late is better than lost: the job may run up to catch_up late (suspend, slow start).
+            misfire_grace_time=max(int(grace.total_seconds()), 1),
+        )
+
+    def retry(
+        self, delivery_id: str, when: dt.datetime, deliver: Deliver, caught_up: bool, grace: dt.timedelta
+    ) -> None:
+        """The retry of a delivery (delivery.Retries); it replaces the one before, and survives `clear`."""
+        self.deliver_at(delivery_id + RETRY, when, deliver, caught_up, grace)
+
+    def roll_over_at(self, when: dt.datetime, roll_over: Callable[[], None]) -> None:
+        """The midnight job: it runs however late (after a suspend)."""
+        self._scheduler.add_job(roll_over, DateTrigger(when), id=MIDNIGHT, misfire_grace_time=None)
+
+    def clear(self) -> set[str]:
+        """Removes every job but the pending retries; returns the ids those retries deliver."""
+        jobs = self._scheduler.get_jobs()
+        retrying = {job.id.removesuffix(RETRY) for job in jobs if job.id.endswith(RETRY)}
+        for job in jobs:
+            if not job.id.endswith(RETRY):
+                with contextlib.suppress(JobLookupError):  # it fired and went meanwhile
+                    job.remove()
+        return retrying
+
+    def pending(self) -> list[Any]:
+        """The jobs as APScheduler holds them (`apscheduler.job.Job`), to inspect."""
+        return list(self._scheduler.get_jobs())
+
+
+class Schedule:
+    """Today's and tomorrow's reminders as jobs, the catch-up, the repeats and the midnight roll-over."""
+
+    def __init__(
+        self,
+        current: Current,
+        state: State,
+        jobs: Jobs,
+        delivery: Delivery,
+        escalation: Escalation,
+        *,
+        now: Callable[[], dt.datetime],
+        poke: Callable[[], None],
+    ) -> None:
+        self._current = current
+        self._state = state
+        self._jobs = jobs
+        self._delivery = delivery
+        self._escalation = escalation
+        self._now = now
+        self._poke = poke  # tells the main loop to re-arm its timer and refresh the status
+        # The midnight job (a worker thread) and SIGHUP (the main thread) may meet.
+        self._lock = threading.Lock()
+        self._reminders: dict[str, Reminder] = {}  # scheduled reminders (not repeats) by id, replaced whole
+        jobs.on_missed(self.on_missed)
+
+    def rebuild(self) -> None:
+        """(Re)builds the jobs: today's and tomorrow's reminders, catch-up, repeats, the midnight roll."""
+        with self._lock:
+            now = self._now()
+            config = self._current.get().config
+            ramp = Ramp(config, self._state.reports())
+            end = horizon_end(config, now)
+            overdue = self._unsent(config, lookback_start(config, now, self._state.created_at), now, ramp)
+            upcoming = reminders_between(config, now, end, ramp)
+            # A reminder with a retry pending is not overdue: its retries decide when to give up.
+            retrying = self._jobs.clear()
+            decision = catch_up([r for r in overdue if r.id not in retrying], now, config.reminders.catch_up)
+            for reminder in decision.missed:
+                self._delivery.close_missed(reminder.id, reminder.at, now)
+            self._reminders = {r.id: r for r in (*decision.late, *upcoming)}
+            grace, deliver = config.reminders.catch_up, self._delivery.deliver
+            for reminder in decision.late:
+                self._jobs.deliver_at(reminder.id, now, deliver, True, grace)
+            for reminder in upcoming:
+                self._jobs.deliver_at(reminder.id, reminder.at, deliver, False, grace)
+            for reminder, number, when in repeats_between(config, now, end, ramp):
+                self._jobs.deliver_at(repeat_id(reminder.id, number), when, deliver, False, grace)
+            self._jobs.roll_over_at(next_midnight(config, now), self.roll_over)
+        self._poke()
+
+    def roll_over(self) -> None:
+        """The midnight job: yesterday's last reminder is missed now, if at all; then a day further."""
+        log.info("new day: scheduling through tomorrow")
+        self._escalation.check(self._current.get(), self._now())
+        self.rebuild()
+
+    def on_missed(self, event: JobExecutionEvent) -> None:
+        """APScheduler skipped a job more than catch_up late (e.g. a long suspend)."""
+        reminder = self._reminders.get(event.job_id)
+        if reminder is not None and self._state.outcome(reminder.id) is None:
+            self._delivery.close_missed(reminder.id, reminder.at, self._now())
+        self._poke()
+
+    def next_pending(self) -> Reminder | None:
+        """The next scheduled reminder not yet sent (for the status line)."""
+        now = self._now()
+        pending = (r for r in self._reminders.values() if r.at >= now and self._state.outcome(r.id) is None)
+        return min(pending, key=lambda r: r.instant, default=None)
+
+    def _unsent(self, config: Config, start: dt.datetime, end: dt.datetime, ramp: Ramp) -> list[Reminder]:
+        """The reminders due from `start` to `end` that the state has no outcome for."""
+        return [r for r in reminders_between(config, start, end, ramp) if self._state.outcome(r.id) is None]
