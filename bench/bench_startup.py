@@ -1,6 +1,6 @@
 """Start-up of the commands people type often, against a bare interpreter of the same venv.
 
-Run: .venv/bin/python bench/bench_startup.py    (or `make bench`; about a minute, most of it the install)
+Run: .venv/bin/python bench/bench_startup.py [--baseline REV]    (or `make bench`; about a minute)
 
 mgremind is installed, not editable, into a new venv in a temporary directory, as a user installs
 it: an editable install's .pth hooks run in every interpreter of the venv, a bare `python -c pass`
@@ -10,17 +10,22 @@ order rotating, so a slow patch of the machine hits all alike): `python -c pass`
 no channel), with the state in a temporary STATE_DIRECTORY that holds a few records, as an
 installation in use does. Prints min and median of each, their ratio to the bare interpreter
 (goal: within 3.5x, both), and from `python -X importtime` whether a command imports the daemon's
-libraries (goal: none) and its slowest imports. A benchmark reports; it always exits 0.
+libraries (goal: none) and its slowest imports. With `--baseline REV` (a git revision, e.g. the
+commit before a change) that revision is installed into a second venv and timed in the same
+rounds, so before and after are compared side by side. A benchmark reports; it always exits 0.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import io
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Sequence
@@ -33,12 +38,29 @@ GOAL_RATIO = 3.5
 HEAVY_MODULES = ("apprise", "apscheduler", "icalendar")  # what `run`/`export` need, and only they
 
 
-def install(target: Path) -> Path:
-    """A new venv in `target` with mgremind installed from a copy of the working tree; its bin/."""
-    source = target / "source"
+def copy_working_tree(source: Path) -> None:
     shutil.copytree(REPO / "mgremind", source / "mgremind", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
+
+
+def export_revision(revision: str, source: Path) -> None:
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision, "mgremind", "pyproject.toml", "README.md"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(source, filter="data")
+
+
+def install(target: Path, revision: str | None = None) -> Path:
+    """A new venv in `target` with mgremind installed from the working tree (or a revision); its bin/."""
+    source = target / "source"
+    if revision is None:
+        copy_working_tree(source)
+    else:
+        export_revision(revision, source)
     venv = target / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run(
@@ -49,15 +71,19 @@ def install(target: Path) -> Path:
     return venv / "bin"
 
 
-def commands(bin_dir: Path, today: dt.date) -> dict[str, list[str]]:
+BARE = "python -c pass"
+
+
+def commands(bin_dir: Path, today: dt.date, prefix: str = "") -> dict[str, list[str]]:
     mgremind = [str(bin_dir / "mgremind"), "-c", str(EXAMPLE)]
-    return {
-        "python -c pass": [str(bin_dir / "python"), "-c", "pass"],
+    named = {
+        BARE: [str(bin_dir / "python"), "-c", "pass"],
         "next": [*mgremind, "next"],
         "taken": [*mgremind, "taken", f"{today.isoformat()}/breakfast"],
         "plan --days 7": [*mgremind, "plan", "--days", "7"],
         "check": [*mgremind, "check"],
     }
+    return {prefix + name: command for name, command in named.items()}
 
 
 def run_quietly(command: Sequence[str], env: dict[str, str]) -> tuple[float, int]:
@@ -105,35 +131,54 @@ def import_report(
     return heavy, sorted(rows, reverse=True)[:5]
 
 
+def report(samples: dict[str, list[float]], prefix: str) -> None:
+    """Min and median of each command of one installation, and their ratio to its bare interpreter."""
+    bare = samples[prefix + BARE]
+    bare_min, bare_median = min(bare), statistics.median(bare)
+    for name, values in samples.items():
+        if not name.startswith(prefix) or (not prefix and ": " in name):
+            continue
+        low, middle = min(values), statistics.median(values)
+        ratio = max(low / bare_min, middle / bare_median)
+        verdict = "" if name.endswith(BARE) else "PASS" if ratio <= GOAL_RATIO else "MISS"
+        ratios = f"{low / bare_min:5.2f}x {middle / bare_median:5.2f}x"
+        print(f"  {name:28} {low:6.1f} ms {middle:6.1f} ms   {ratios}   {verdict}")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", metavar="REV", help="also time this git revision, side by side")
+    args = parser.parse_args()
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"mgremind start-up: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load}")
     with tempfile.TemporaryDirectory(prefix="mgremind-bench-startup-") as temporary:
         print("installing mgremind (not editable) into a new venv…")
-        bin_dir = install(Path(temporary))
+        bin_dir = install(Path(temporary) / "current")
         env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "MGREMIND"))}
         env["STATE_DIRECTORY"] = str(Path(temporary) / "state")
         # An empty home and working directory: `python -c` puts the working directory first on
         # sys.path, and from the repository it would import the source tree, not the install.
         env["HOME"] = str(Path(temporary) / "home")
         Path(env["HOME"]).mkdir()
-        named = commands(bin_dir, dt.date.today())
+        today = dt.date.today()
+        named = commands(bin_dir, today)
+        if args.baseline:
+            print(f"installing {args.baseline} into a second venv…")
+            named |= commands(install(Path(temporary) / "baseline", args.baseline), today, f"{args.baseline}: ")
         run_quietly(named["taken"], env)  # the state exists and holds a record, as in use
         print(f"{WARMUP} warm-up rounds, then {RUNS} rounds, interleaved")
         samples = time_interleaved(named, env)
-        bare_min, bare_median = min(samples["python -c pass"]), statistics.median(samples["python -c pass"])
-        print(f"\n  {'command':16} {'min':>8} {'median':>8}   ratio to bare (min, median)   goal <= {GOAL_RATIO}x")
-        for name, values in samples.items():
-            low, middle = min(values), statistics.median(values)
-            ratios = f"{low / bare_min:5.2f}x {middle / bare_median:5.2f}x"
-            verdict = (
-                ""
-                if name.startswith("python")
-                else ("PASS" if max(low / bare_min, middle / bare_median) <= GOAL_RATIO else "MISS")
-            )
-            print(f"  {name:16} {low:6.1f}ms {middle:6.1f}ms   {ratios}                  {verdict}")
+        print(f"\n  {'command':28} {'min':>9} {'median':>9}   ratio to bare (min, median); goal <= {GOAL_RATIO}x")
+        report(samples, "")
+        if args.baseline:
+            report(samples, f"{args.baseline}: ")
+            print(f"\n  {'median, this tree / ' + args.baseline:42}")
+            for name in named:
+                if ": " not in name:
+                    before = statistics.median(samples[f"{args.baseline}: {name}"])
+                    print(f"  {name:28} {statistics.median(samples[name]) / before:5.2f}x")
         for name, command in named.items():
-            if name.startswith("python"):
+            if name == BARE or ": " in name:
                 continue
             heavy, slowest = import_report(bin_dir / "python", command, env)
             print(f"\n{name}: imports of {'/'.join(HEAVY_MODULES)}: {', '.join(heavy) or 'none'}; slowest (self):")

@@ -1,4 +1,7 @@
-"""The command line (SPEC §3), run as a user runs it: the installed console script in a subprocess.
+"""The command line (SPEC §3) as a user runs it: mgremind.cli.main in this process, as the console
+script runs it, in the environment of a user with no configuration anywhere (conftest.mgremind); and
+the console script itself in a subprocess (marked e2e) for what needs a process of its own: the
+script and `python -m mgremind`, exit statuses, a closed pipe.
 
 Every run is checked for a traceback: no command ever answers bad input with one (SPEC §2).
 """
@@ -7,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,34 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, FIVE_MISTAKES, MGREMIND
+from conftest import EXAMPLE, FIVE_MISTAKES, Mgremind
+from daemon_harness import MGREMIND
+from plans import calcium, citrate, fixed, magnesium, meal, table, timezone
 
-import mgremind
+import mgremind as package
 
 ETC_CONFIG = Path("/etc/mgremind/config.toml")
 SECRET = "s3cr3t"
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """The environment of a user with no configuration anywhere: HOME and XDG_CONFIG_HOME are empty dirs."""
-    home = tmp_path / "home"
-    xdg = tmp_path / "xdg"
-    home.mkdir()
-    xdg.mkdir()
-    environ = {
-        key: value for key, value in os.environ.items() if key not in ("MGREMIND_CONFIG", "CONFIGURATION_DIRECTORY")
-    }
-    environ.update(HOME=str(home), XDG_CONFIG_HOME=str(xdg))
-    return environ
-
-
-def run(
-    *args: str, env: dict[str, str], cwd: Path | None = None, command: tuple[str, ...] = (str(MGREMIND),)
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [*command, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=30, check=False
-    )
+def console(*args: str, command: tuple[str, ...] = (str(MGREMIND),)) -> subprocess.CompletedProcess[str]:
+    """The console script (or another command) in its own process, in this process's environment."""
+    result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=30, check=False)
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     return result
 
@@ -54,60 +41,73 @@ def write(folder: Path, text: str, name: str = "config.toml") -> Path:
     return path
 
 
-# Three meals every day in a zone without DST: there is always a reminder ahead.
-EVERY_DAY = """
-timezone = "Asia/Tokyo"
+def every_day(zone: str | None = "Asia/Tokyo", *, daily_mg: int = 150, **citrate_extra: str) -> str:
+    """Three meals every day (07:00, 12:00, 19:00) in a zone without DST: there is always a reminder
+    ahead. Magnesium citrate, 50 mg a capsule, `daily_mg` a day. `zone` None: no timezone key."""
+    return (
+        (timezone(zone) if zone else "")
+        + meal("breakfast", "07:00")
+        + meal("lunch", "12:00")
+        + meal("dinner", "19:00")
+        + citrate(50, **citrate_extra)
+        + magnesium(daily_mg)
+    )
 
-[[meal]]
-name = "breakfast"
-time = "07:00"
 
-[[meal]]
-name = "lunch"
-time = "12:00"
-
-[[meal]]
-name = "dinner"
-time = "19:00"
-
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 50
-
-[magnesium]
-daily_mg = 150
-"""
+EVERY_DAY = every_day()
 
 
 # ---------------------------------------------------------------------------- basics
 
 
-def test_version(env: dict[str, str]) -> None:
-    result = run("--version", env=env)
+@pytest.mark.e2e
+@pytest.mark.usefixtures("user_home")
+def test_version() -> None:
+    result = console("--version")
     assert result.returncode == 0
-    assert result.stdout.strip() == f"mgremind {mgremind.__version__}"
+    assert result.stdout.strip() == f"mgremind {package.__version__}"
 
 
-def test_python_dash_m_runs_the_same_command_line(env: dict[str, str]) -> None:
+@pytest.mark.e2e
+@pytest.mark.usefixtures("user_home")
+def test_python_dash_m_runs_the_same_command_line() -> None:
     args = ("-c", str(EXAMPLE), "plan", "--from", "2026-11-25", "--days", "2", "--json")
-    as_module = run(*args, env=env, command=(sys.executable, "-m", "mgremind"))
-    as_script = run(*args, env=env)
+    as_module = console(*args, command=(sys.executable, "-m", "mgremind"))
+    as_script = console(*args)
     assert as_module.returncode == 0
     assert as_module.stdout == as_script.stdout
     assert json.loads(as_module.stdout)["timezone"] == "Europe/Berlin"
 
 
-def test_no_command_is_bad_usage(env: dict[str, str]) -> None:
-    result = run("-c", str(EXAMPLE), env=env)
+@pytest.mark.e2e
+@pytest.mark.usefixtures("user_home")
+def test_no_command_is_bad_usage() -> None:
+    result = console("-c", str(EXAMPLE))
     assert result.returncode == 2
     assert "usage" in result.stderr
 
 
-def test_unknown_command_is_bad_usage(env: dict[str, str]) -> None:
-    result = run("-c", str(EXAMPLE), "frobnicate", env=env)
+@pytest.mark.e2e
+@pytest.mark.usefixtures("user_home")
+def test_a_closed_pipe_ends_the_output_quietly() -> None:
+    """`mgremind plan --days 365 | head -1`: the reader goes away; no traceback, status 0."""
+    with subprocess.Popen(
+        [str(MGREMIND), "-c", str(EXAMPLE), "plan", "--days", "365", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        status = process.wait(timeout=30)
+        error = process.stderr.read().decode()
+    assert first.strip() == b"{"
+    assert status == 0, error
+    assert error == ""
+
+
+def test_unknown_command_is_bad_usage(mgremind: Mgremind) -> None:
+    result = mgremind("-c", str(EXAMPLE), "frobnicate")
     assert result.returncode == 2
     assert result.stdout == ""
 
@@ -115,13 +115,13 @@ def test_unknown_command_is_bad_usage(env: dict[str, str]) -> None:
 # ---------------------------------------------------------------------------- check
 
 
-def test_check_on_the_example(env: dict[str, str]) -> None:
-    result = run("-c", str(EXAMPLE), "check", env=env)
+def test_check_on_the_example(mgremind: Mgremind) -> None:
+    result = mgremind("-c", str(EXAMPLE), "check")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     out = result.stdout
-    for meal in ("breakfast", "lunch", "dinner"):
-        assert meal in out
+    for name in ("breakfast", "lunch", "dinner"):
+        assert name in out
     for name in ("Mag-Tab SR", "Magnesium citrate", "Calcium carbonate", "B complex", "Vitamin D3"):
         assert name in out
     for sid in ("slowmag", "citrate", "calcium", "bcomplex", "vitd"):
@@ -130,36 +130,37 @@ def test_check_on_the_example(env: dict[str, str]) -> None:
     assert "Warning" not in out  # the example has none (SPEC: it is the plan users start from)
 
 
-def test_check_accepts_c_after_the_command(env: dict[str, str]) -> None:
-    result = run("check", "-c", str(EXAMPLE), env=env)
+def test_check_accepts_c_after_the_command(mgremind: Mgremind) -> None:
+    result = mgremind("check", "-c", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
 
 
-def test_check_with_warnings_succeeds_and_shows_them(tmp_path: Path, env: dict[str, str]) -> None:
+def test_check_with_warnings_succeeds_and_shows_them(tmp_path: Path, mgremind: Mgremind) -> None:
     # daily_mg 400 is above the 350 mg UL and the citrate is declared as oxide: warnings, not errors.
-    text = EVERY_DAY.replace("daily_mg = 150", "daily_mg = 400").replace(
-        'unit = "capsule"', 'unit = "capsule"\nform = "oxide"'
-    )
-    path = write(tmp_path, text)
-    result = run("-c", str(path), "check", env=env)
+    path = write(tmp_path, every_day(daily_mg=400, form='"oxide"'))
+    result = mgremind("-c", str(path), "check")
     assert result.returncode == 0, result.stderr
     assert "350" in result.stdout
     assert "poorly absorbed" in result.stdout  # SPEC §2: "magnesium oxide (poorly absorbed, laxative)"
 
 
-def test_timezone_defaults_to_the_system_zone(tmp_path: Path, env: dict[str, str]) -> None:
-    path = write(tmp_path, EVERY_DAY.replace('timezone = "Asia/Tokyo"', ""))
-    env["TZ"] = "America/New_York"
-    data = json.loads(run("-c", str(path), "plan", "--from", "2026-11-25", "--json", env=env).stdout)
+def test_timezone_defaults_to_the_system_zone(
+    tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, every_day(None))
+    monkeypatch.setenv("TZ", "America/New_York")
+    data = json.loads(mgremind("-c", str(path), "plan", "--from", "2026-11-25", "--json").stdout)
     assert data["timezone"] == "America/New_York"
     # 2026-11-25 is in EST (DST ended on 2026-11-01): -05:00
     assert data["days"][0]["reminders"][0]["at"] == "2026-11-25T07:00:00-05:00"
 
 
-def test_an_unknown_system_zone_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
-    path = write(tmp_path, EVERY_DAY.replace('timezone = "Asia/Tokyo"', ""))
-    env["TZ"] = "Nowhere/Land"
-    result = run("-c", str(path), "check", env=env)
+def test_an_unknown_system_zone_is_bad_configuration(
+    tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, every_day(None))
+    monkeypatch.setenv("TZ", "Nowhere/Land")
+    result = mgremind("-c", str(path), "check")
     assert result.returncode == 2
     assert "Nowhere/Land" in result.stderr
 
@@ -167,9 +168,9 @@ def test_an_unknown_system_zone_is_bad_configuration(tmp_path: Path, env: dict[s
 BROKEN = FIVE_MISTAKES
 
 
-def test_check_on_a_broken_file_lists_every_error(tmp_path: Path, env: dict[str, str]) -> None:
+def test_check_on_a_broken_file_lists_every_error(tmp_path: Path, mgremind: Mgremind) -> None:
     path = write(tmp_path, BROKEN)
-    result = run("-c", str(path), "check", env=env)
+    result = mgremind("-c", str(path), "check")
     assert result.returncode == 2
     assert result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if line.startswith(f"{path}: ")]
@@ -181,10 +182,10 @@ def test_check_on_a_broken_file_lists_every_error(tmp_path: Path, env: dict[str,
     assert keys == sorted(["timezone", "reminders.led", "meal[1].time", "supplement[0].with[0]", "magnesium.daily_mg"])
 
 
-def test_check_on_a_toml_syntax_error_gives_line_and_column(tmp_path: Path, env: dict[str, str]) -> None:
+def test_check_on_a_toml_syntax_error_gives_line_and_column(tmp_path: Path, mgremind: Mgremind) -> None:
     # line 3 is `name = ` (7 characters): the value is missing at column 8.
     path = write(tmp_path, 'timezone = "UTC"\n[[meal]]\nname = \ntime = "08:00"\n')
-    result = run("-c", str(path), "check", env=env)
+    result = mgremind("-c", str(path), "check")
     assert result.returncode == 2
     assert f"{path}: line 3, column 8: invalid TOML" in result.stderr
 
@@ -199,28 +200,28 @@ def test_check_on_a_toml_syntax_error_gives_line_and_column(tmp_path: Path, env:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "UTF-8"),
     ],
 )
-def test_unusable_files_are_bad_configuration(tmp_path: Path, env: dict[str, str], content: bytes, words: str) -> None:
+def test_unusable_files_are_bad_configuration(tmp_path: Path, mgremind: Mgremind, content: bytes, words: str) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(content)
     for command in ("check", "plan", "next"):
-        result = run("-c", str(path), command, env=env)
+        result = mgremind("-c", str(path), command)
         assert result.returncode == 2
         assert result.stdout == ""
         assert str(path) in result.stderr
         assert words in result.stderr
 
 
-def test_a_directory_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
-    result = run("-c", str(tmp_path), "check", env=env)
+def test_a_directory_is_bad_configuration(tmp_path: Path, mgremind: Mgremind) -> None:
+    result = mgremind("-c", str(tmp_path), "check")
     assert result.returncode == 2
     assert result.stdout == ""
     assert f"{tmp_path}: " in result.stderr
     assert "directory" in result.stderr
 
 
-def test_a_missing_file_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
+def test_a_missing_file_is_bad_configuration(tmp_path: Path, mgremind: Mgremind) -> None:
     path = tmp_path / "nope.toml"
-    result = run("-c", str(path), "check", env=env)
+    result = mgremind("-c", str(path), "check")
     assert result.returncode == 2
     assert result.stdout == ""
     assert f"{path}: " in result.stderr
@@ -230,22 +231,24 @@ def test_a_missing_file_is_bad_configuration(tmp_path: Path, env: dict[str, str]
 # ---------------------------------------------------------------------------- finding the configuration
 
 
-def test_no_configuration_anywhere_lists_the_paths_tried(tmp_path: Path, env: dict[str, str]) -> None:
+def test_no_configuration_anywhere_lists_the_paths_tried(tmp_path: Path, mgremind: Mgremind) -> None:
     if ETC_CONFIG.exists():
         pytest.skip(f"{ETC_CONFIG} exists on this machine: a configuration is always found")
-    result = run("check", env=env, cwd=tmp_path)
+    result = mgremind("check")
     assert result.returncode == 2
     assert result.stdout == ""
     assert str(tmp_path / "xdg" / "mgremind" / "config.toml") in result.stderr
     assert str(ETC_CONFIG) in result.stderr
 
 
-def test_no_configuration_without_xdg_lists_home_dot_config(tmp_path: Path, env: dict[str, str]) -> None:
+def test_no_configuration_without_xdg_lists_home_dot_config(
+    tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if ETC_CONFIG.exists():
         pytest.skip(f"{ETC_CONFIG} exists on this machine: a configuration is always found")
-    del env["XDG_CONFIG_HOME"]
-    env["CONFIGURATION_DIRECTORY"] = str(tmp_path / "systemd")
-    result = run("plan", env=env, cwd=tmp_path)
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path / "systemd"))
+    result = mgremind("plan")
     assert result.returncode == 2
     tried = result.stderr
     paths = [
@@ -258,117 +261,84 @@ def test_no_configuration_without_xdg_lists_home_dot_config(tmp_path: Path, env:
     assert [tried.index(path) for path in paths] == sorted(tried.index(path) for path in paths)  # in SPEC order
 
 
-def test_mgremind_config_is_read(tmp_path: Path, env: dict[str, str]) -> None:
+def test_mgremind_config_is_read(tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "elsewhere", EVERY_DAY, "mine.toml")
-    env["MGREMIND_CONFIG"] = str(path)
-    result = run("check", env=env, cwd=tmp_path)
+    monkeypatch.setenv("MGREMIND_CONFIG", str(path))
+    result = mgremind("check")
     assert result.returncode == 0, result.stderr
     assert str(path) in result.stdout
     assert "Asia/Tokyo" in result.stdout
 
 
-def test_mgremind_config_naming_a_missing_file_is_bad_configuration(tmp_path: Path, env: dict[str, str]) -> None:
+def test_mgremind_config_naming_a_missing_file_is_bad_configuration(
+    tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path / "xdg" / "mgremind", EVERY_DAY)  # exists, but the user asked for another file
-    env["MGREMIND_CONFIG"] = str(tmp_path / "missing.toml")
-    result = run("check", env=env, cwd=tmp_path)
+    monkeypatch.setenv("MGREMIND_CONFIG", str(tmp_path / "missing.toml"))
+    result = mgremind("check")
     assert result.returncode == 2
     assert str(tmp_path / "missing.toml") in result.stderr
 
 
-def test_dash_c_wins_over_mgremind_config(tmp_path: Path, env: dict[str, str]) -> None:
-    env["MGREMIND_CONFIG"] = str(write(tmp_path, BROKEN, "broken.toml"))
+def test_dash_c_wins_over_mgremind_config(tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MGREMIND_CONFIG", str(write(tmp_path, BROKEN, "broken.toml")))
     good = write(tmp_path, EVERY_DAY, "good.toml")
-    result = run("-c", str(good), "check", env=env)
+    result = mgremind("-c", str(good), "check")
     assert result.returncode == 0, result.stderr
     assert str(good) in result.stdout
 
 
-def test_configuration_directory_is_read(tmp_path: Path, env: dict[str, str]) -> None:
+def test_configuration_directory_is_read(tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "systemd", EVERY_DAY)
     write(tmp_path / "xdg" / "mgremind", BROKEN)  # later in the order: never read
-    env["CONFIGURATION_DIRECTORY"] = str(tmp_path / "systemd")
-    result = run("check", env=env, cwd=tmp_path)
+    monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path / "systemd"))
+    result = mgremind("check")
     assert result.returncode == 0, result.stderr
     assert str(path) in result.stdout
 
 
-def test_xdg_config_home_is_read(tmp_path: Path, env: dict[str, str]) -> None:
+def test_xdg_config_home_is_read(tmp_path: Path, mgremind: Mgremind) -> None:
     path = write(tmp_path / "xdg" / "mgremind", EVERY_DAY)
-    result = run("check", env=env, cwd=tmp_path)
+    result = mgremind("check")
     assert result.returncode == 0, result.stderr
     assert str(path) in result.stdout
 
 
-def test_mgremind_config_wins_over_configuration_directory(tmp_path: Path, env: dict[str, str]) -> None:
+def test_mgremind_config_wins_over_configuration_directory(
+    tmp_path: Path, mgremind: Mgremind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path / "systemd", BROKEN)
-    env["CONFIGURATION_DIRECTORY"] = str(tmp_path / "systemd")
-    env["MGREMIND_CONFIG"] = str(write(tmp_path, EVERY_DAY, "mine.toml"))
-    result = run("check", env=env, cwd=tmp_path)
+    monkeypatch.setenv("CONFIGURATION_DIRECTORY", str(tmp_path / "systemd"))
+    monkeypatch.setenv("MGREMIND_CONFIG", str(write(tmp_path, EVERY_DAY, "mine.toml")))
+    result = mgremind("check")
     assert result.returncode == 0, result.stderr
 
 
 # ---------------------------------------------------------------------------- plan --json
 
-SMALL = """
-timezone = "Europe/Berlin"
-
-[reminders]
-lead = "10m"
-
-[[meal]]
-name = "breakfast"
-time = "08:00"
-
-[[meal]]
-name = "lunch"
-time = "13:00"
-foods = ["lentil soup"]
-
-[[meal]]
-name = "dinner"
-time = "19:00"
-
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 50
-
-[[supplement]]
-id = "calcium"
-name = "Calcium carbonate"
-nutrient = "calcium"
-unit = "tablet"
-mg_per_unit = 200
-step = 0.5
-
-[[supplement]]
-id = "vitd"
-name = "Vitamin D3"
-nutrient = "vitamin D"
-unit = "capsule"
-with = ["dinner"]
-units = 1
-
-[magnesium]
-daily_mg = 250
-max_dose_mg = 100
-phytate = "delay"
-calcium_ratio = 1.0
-"""
+SMALL = (
+    timezone("Europe/Berlin")
+    + table("reminders", lead='"10m"')
+    + meal("breakfast", "08:00")
+    + meal("lunch", "13:00", foods=("lentil soup",))
+    + meal("dinner", "19:00")
+    + citrate(50)
+    + calcium(200, name="Calcium carbonate", step=0.5)
+    + fixed("vitd", "vitamin D", "dinner", name="Vitamin D3", unit="capsule")
+    + magnesium(250, max_dose_mg="100", phytate='"delay"', calcium_ratio="1.0")
+)
 
 
-def plan_json(tmp_path: Path, env: dict[str, str], text: str, *args: str) -> dict[str, Any]:
+def plan_json(tmp_path: Path, mgremind: Mgremind, text: str, *args: str) -> dict[str, Any]:
     path = write(tmp_path, text)
-    result = run("-c", str(path), "plan", *args, "--json", env=env)
+    result = mgremind("-c", str(path), "plan", *args, "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)  # exactly one JSON object, nothing else on stdout
     assert isinstance(data, dict)
     return data
 
 
-def test_plan_json_is_the_hand_computed_plan(tmp_path: Path, env: dict[str, str]) -> None:
+def test_plan_json_is_the_hand_computed_plan(tmp_path: Path, mgremind: Mgremind) -> None:
     """2026-11-25 is a Wednesday in winter: Berlin is at +01:00.
 
     Meals: breakfast 08:00; lunch 13:00 is phytate-rich ("lentil" in "lentil soup"), and phytate = "delay",
@@ -382,7 +352,7 @@ def test_plan_json_is_the_hand_computed_plan(tmp_path: Path, env: dict[str, str]
     Reminders at slot − lead (10m) for meal slots; the delayed slot has no lead:
     07:50, 15:00, 18:50. The lunch slot itself holds nothing: no reminder.
     """
-    data = plan_json(tmp_path, env, SMALL, "--from", "2026-11-25")
+    data = plan_json(tmp_path, mgremind, SMALL, "--from", "2026-11-25")
 
     def citrate(units: int) -> dict[str, Any]:
         return {
@@ -460,8 +430,8 @@ def test_plan_json_is_the_hand_computed_plan(tmp_path: Path, env: dict[str, str]
     }
 
 
-def test_plan_json_types(tmp_path: Path, env: dict[str, str]) -> None:
-    data = plan_json(tmp_path, env, SMALL, "--from", "2026-11-25", "--days", "2")
+def test_plan_json_types(tmp_path: Path, mgremind: Mgremind) -> None:
+    data = plan_json(tmp_path, mgremind, SMALL, "--from", "2026-11-25", "--days", "2")
     assert set(data) == {"timezone", "days"}
     for day in data["days"]:
         assert set(day) == {"date", "magnesium_target_mg", "magnesium_mg", "calcium_mg", "reminders", "warnings"}
@@ -485,9 +455,9 @@ def test_plan_json_types(tmp_path: Path, env: dict[str, str]) -> None:
                 assert ("mg" in item) == (item["nutrient"] in ("magnesium", "calcium"))
 
 
-def test_plan_json_in_summer_has_the_summer_offset(tmp_path: Path, env: dict[str, str]) -> None:
+def test_plan_json_in_summer_has_the_summer_offset(tmp_path: Path, mgremind: Mgremind) -> None:
     # 2026-07-01: Berlin is on CEST, +02:00; the wall-clock times stay those of the meals (minus lead).
-    data = plan_json(tmp_path, env, SMALL, "--from", "2026-07-01")
+    data = plan_json(tmp_path, mgremind, SMALL, "--from", "2026-07-01")
     assert [reminder["at"] for reminder in data["days"][0]["reminders"]] == [
         "2026-07-01T07:50:00+02:00",
         "2026-07-01T15:00:00+02:00",
@@ -495,8 +465,8 @@ def test_plan_json_in_summer_has_the_summer_offset(tmp_path: Path, env: dict[str
     ]
 
 
-def test_plan_days_three(tmp_path: Path, env: dict[str, str]) -> None:
-    data = plan_json(tmp_path, env, SMALL, "--from", "2026-12-30", "--days", "3")
+def test_plan_days_three(tmp_path: Path, mgremind: Mgremind) -> None:
+    data = plan_json(tmp_path, mgremind, SMALL, "--from", "2026-12-30", "--days", "3")
     assert [day["date"] for day in data["days"]] == ["2026-12-30", "2026-12-31", "2027-01-01"]
     for day in data["days"]:
         # every day has the same meals: the same three reminders, on that day
@@ -509,59 +479,36 @@ def test_plan_days_three(tmp_path: Path, env: dict[str, str]) -> None:
         assert day["magnesium_mg"] == 250
 
     path = tmp_path / "config.toml"
-    table = run("-c", str(path), "plan", "--from", "2026-12-30", "--days", "3", env=env)
+    table = mgremind("-c", str(path), "plan", "--from", "2026-12-30", "--days", "3")
     assert table.returncode == 0
     for date in ("2026-12-30", "2026-12-31", "2027-01-01"):
         assert date in table.stdout
     assert "2027-01-02" not in table.stdout
 
 
-def test_plan_default_is_one_day(tmp_path: Path, env: dict[str, str]) -> None:
-    data = plan_json(tmp_path, env, SMALL, "--from", "2026-11-25")
+def test_plan_default_is_one_day(tmp_path: Path, mgremind: Mgremind) -> None:
+    data = plan_json(tmp_path, mgremind, SMALL, "--from", "2026-11-25")
     assert len(data["days"]) == 1
 
 
 # ---------------------------------------------------------------------------- plan (table)
 
-TWO_MEALS = """
-timezone = "Europe/Berlin"
-
-[[meal]]
-name = "breakfast"
-time = "08:00"
-
-[[meal]]
-name = "dinner"
-time = "19:15"
-
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 50
-
-[[supplement]]
-id = "calcium"
-name = "Calcium carbonate"
-nutrient = "calcium"
-unit = "tablet"
-mg_per_unit = 200
-step = 0.5
-
-[magnesium]
-daily_mg = 250
-max_dose_mg = 100
-calcium_ratio = 1.0
-"""
+TWO_MEALS = (
+    timezone("Europe/Berlin")
+    + meal("breakfast", "08:00")
+    + meal("dinner", "19:15")
+    + citrate(50)
+    + calcium(200, name="Calcium carbonate", step=0.5)
+    + magnesium(250, max_dose_mg="100", calcium_ratio="1.0")
+)
 
 
-def test_plan_table(tmp_path: Path, env: dict[str, str]) -> None:
+def test_plan_table(tmp_path: Path, mgremind: Mgremind) -> None:
     """Two meals, T = 250, steps of 50 mg, max_dose_mg 100: breakfast 50, dinner 50, breakfast 100,
     dinner 100; the fifth step fits nowhere (100 + 50 > 100), so the day plans 200 of 250 mg and warns.
     Calcium: 100 mg Mg → 100 mg (0.5 tablet) at each meal: 200 mg."""
     path = write(tmp_path, TWO_MEALS)
-    result = run("-c", str(path), "plan", "--from", "2026-11-25", env=env)
+    result = mgremind("-c", str(path), "plan", "--from", "2026-11-25")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for text in ("2026-11-25", "08:00", "19:15", "breakfast", "dinner", "Magnesium citrate", "Calcium carbonate"):
@@ -577,7 +524,7 @@ def test_plan_table(tmp_path: Path, env: dict[str, str]) -> None:
     heading = next(line for line in out.splitlines() if "2026-11-25" in line and "250" in line)
     assert "200" in heading
 
-    data = plan_json(tmp_path, env, TWO_MEALS, "--from", "2026-11-25")
+    data = plan_json(tmp_path, mgremind, TWO_MEALS, "--from", "2026-11-25")
     (day,) = data["days"]
     assert (day["magnesium_target_mg"], day["magnesium_mg"], day["calcium_mg"]) == (250, 200, 200)
     assert len(day["warnings"]) == 1
@@ -600,8 +547,8 @@ def test_plan_table(tmp_path: Path, env: dict[str, str]) -> None:
         ("--days", "99999999999999999999"),
     ],
 )
-def test_plan_bad_arguments_are_bad_usage(env: dict[str, str], args: tuple[str, str]) -> None:
-    result = run("-c", str(EXAMPLE), "plan", *args, env=env)
+def test_plan_bad_arguments_are_bad_usage(mgremind: Mgremind, args: tuple[str, str]) -> None:
+    result = mgremind("-c", str(EXAMPLE), "plan", *args)
     assert result.returncode == 2
     assert result.stdout == ""
     assert args[0] in result.stderr
@@ -610,10 +557,10 @@ def test_plan_bad_arguments_are_bad_usage(env: dict[str, str], args: tuple[str, 
 # ---------------------------------------------------------------------------- next
 
 
-def test_next_count_three(tmp_path: Path, env: dict[str, str]) -> None:
+def test_next_count_three(tmp_path: Path, mgremind: Mgremind) -> None:
     path = write(tmp_path, EVERY_DAY)
     before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    result = run("-c", str(path), "next", "--count", "3", "--json", env=env)
+    result = mgremind("-c", str(path), "next", "--count", "3", "--json")
     assert result.returncode == 0, result.stderr
     reminders = json.loads(result.stdout)["reminders"]
     assert len(reminders) == 3
@@ -628,10 +575,10 @@ def test_next_count_three(tmp_path: Path, env: dict[str, str]) -> None:
         assert at.strftime("%H:%M") in ("07:00", "12:00", "19:00")
 
 
-def test_next_table_respects_count(tmp_path: Path, env: dict[str, str]) -> None:
+def test_next_table_respects_count(tmp_path: Path, mgremind: Mgremind) -> None:
     path = write(tmp_path, EVERY_DAY)
     for count in (1, 3, 7):
-        result = run("-c", str(path), "next", "--count", str(count), env=env)
+        result = mgremind("-c", str(path), "next", "--count", str(count))
         assert result.returncode == 0, result.stderr
         stamps = re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", result.stdout)
         assert len(stamps) == count
@@ -639,8 +586,8 @@ def test_next_table_respects_count(tmp_path: Path, env: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("count", ["0", "-3", "three"])
-def test_next_bad_count_is_bad_usage(env: dict[str, str], count: str) -> None:
-    result = run("-c", str(EXAMPLE), "next", "--count", count, env=env)
+def test_next_bad_count_is_bad_usage(mgremind: Mgremind, count: str) -> None:
+    result = mgremind("-c", str(EXAMPLE), "next", "--count", count)
     assert result.returncode == 2
     assert "--count" in result.stderr
 
@@ -648,9 +595,9 @@ def test_next_bad_count_is_bad_usage(env: dict[str, str], count: str) -> None:
 # ---------------------------------------------------------------------------- secrets
 
 
-def test_notify_urls_never_show(tmp_path: Path, env: dict[str, str]) -> None:
+def test_notify_urls_never_show(tmp_path: Path, mgremind: Mgremind) -> None:
     path = write(tmp_path, EVERY_DAY + f'\n[notify]\nurls = ["json://user:{SECRET}@127.0.0.1:9/x"]\n')
-    check = run("-c", str(path), "check", env=env)
+    check = mgremind("-c", str(path), "check")
     assert check.returncode == 0, check.stderr
     assert "json://" in check.stdout  # the channel is listed, redacted
     commands = [
@@ -661,17 +608,17 @@ def test_notify_urls_never_show(tmp_path: Path, env: dict[str, str]) -> None:
         ("next", "--count", "3", "--json"),
     ]
     for command in commands:
-        result = run("-c", str(path), *command, env=env)
+        result = mgremind("-c", str(path), *command)
         assert result.returncode == 0, result.stderr
         assert SECRET not in result.stdout + result.stderr
 
 
-def test_notify_urls_never_show_in_errors(tmp_path: Path, env: dict[str, str]) -> None:
-    text = EVERY_DAY.replace('"Asia/Tokyo"', '"Asia/Tokio"') + (
+def test_notify_urls_never_show_in_errors(tmp_path: Path, mgremind: Mgremind) -> None:
+    text = every_day("Asia/Tokio") + (
         f'\n[notify]\nurls = ["json://user:{SECRET}@127.0.0.1:9/x", "{SECRET}-not-a-url"]\nconsole = "{SECRET}"\n'
     )
     path = write(tmp_path, text)
-    result = run("-c", str(path), "check", env=env)
+    result = mgremind("-c", str(path), "check")
     assert result.returncode == 2
     assert f"{path}: notify.urls[1]: " in result.stderr
     assert f"{path}: notify.console: " in result.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, FIVE_MISTAKES, config_from
+from plans import WEEKDAYS, calcium, magnesium, meal, timezone
 
 from mgremind.config.paths import ConfigNotFound, config_candidates, find_config
 from mgremind.loader import load_config
@@ -573,16 +574,14 @@ def test_a_supplement_with_no_placement_is_an_error() -> None:
 
 
 def test_calcium_without_ratio_has_no_placement() -> None:
-    calcium = '\n[[supplement]]\nid = "calcium"\nnutrient = "calcium"\nunit = "tablet"\nmg_per_unit = 250\n'
-    lines = errors(magnesium_plan(calcium))
+    lines = errors(magnesium_plan(calcium(250)))
     assert len(lines) == 1
     assert lines[0].startswith("config.toml: supplement[1]: ")
     assert "placement" in lines[0]
 
 
 def test_calcium_with_a_ratio_is_the_paired_calcium() -> None:
-    calcium = '\n[[supplement]]\nid = "calcium"\nnutrient = "calcium"\nunit = "tablet"\nmg_per_unit = 250\n'
-    config = config_from(magnesium_plan(calcium, magnesium="daily_mg = 200\ncalcium_ratio = 1.0"))
+    config = config_from(magnesium_plan(calcium(250), magnesium="daily_mg = 200\ncalcium_ratio = 1.0"))
     assert config.paired_calcium is not None
     assert config.paired_calcium.id == "calcium"
     assert config.warnings == ()
@@ -591,19 +590,7 @@ def test_calcium_with_a_ratio_is_the_paired_calcium() -> None:
 def test_impossible_slow_release_spacing_names_the_weekdays() -> None:
     # Breakfast 07:00 every day; dinner 19:00 (12 h later) only on weekdays: two doses 8 h apart
     # fit Monday to Friday, but not on Saturday and Sunday, which have one meal.
-    text = f"""
-timezone = "UTC"
-[[meal]]
-name = "breakfast"
-time = "07:00"
-[[meal]]
-name = "dinner"
-time = "19:00"
-days = ["mon", "tue", "wed", "thu", "fri"]
-{SLOW}
-[magnesium]
-daily_mg = 300
-"""
+    text = timezone("UTC") + meal("breakfast", "07:00") + meal("dinner", "19:00", days=WEEKDAYS) + SLOW + magnesium(300)
     lines = errors(text)
     assert len(lines) == 1
     assert lines[0].startswith("config.toml: supplement[0].")

@@ -15,7 +15,8 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
-from conftest import config_from
+from conftest import HISTORY_DAY_KEYS, config_from
+from plans import WEEKDAYS, WEEKEND, citrate, fixed, magnesium, meal, slow, table, timezone
 
 from mgremind.history import (
     Status,
@@ -36,41 +37,21 @@ BERLIN = ZoneInfo("Europe/Berlin")
 MON = dt.date(2026, 11, 23)
 TUE = dt.date(2026, 11, 24)
 
-CITRATE = """
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 100
-"""
 
-THREE_MEALS = (
-    """
-timezone = "UTC"
+def three_meals_text(*, lunch: str = "12:00", dinner: str = "18:00", repeat: str = "15m", repeat_max: int = 3) -> str:
+    """THREE_MEALS (above), with other times of lunch and dinner or other repeats."""
+    return (
+        timezone("UTC")
+        + table("reminders", repeat=f'"{repeat}"', repeat_max=str(repeat_max))
+        + meal("breakfast", "08:00")
+        + meal("lunch", lunch)
+        + meal("dinner", dinner)
+        + citrate(100)
+        + magnesium(300)
+    )
 
-[reminders]
-repeat = "15m"
-repeat_max = 3
 
-[[meal]]
-name = "breakfast"
-time = "08:00"
-
-[[meal]]
-name = "lunch"
-time = "12:00"
-
-[[meal]]
-name = "dinner"
-time = "18:00"
-"""
-    + CITRATE
-    + """
-[magnesium]
-daily_mg = 300
-"""
-)
+THREE_MEALS = three_meals_text()
 
 
 def utc(day: dt.date, hh: int, mm: int = 0, ss: int = 0) -> dt.datetime:
@@ -236,20 +217,7 @@ def test_history_json_is_the_spec_object() -> None:
     days = history(three_meals(), TUE, 2, acks=ACKS, reports=REPORTS, now=utc(TUE, 13))
     data = json.loads(json.dumps(history_json(days)))
     assert list(data) == ["days"]
-    assert [list(day) for day in data["days"]] == [
-        [
-            "date",
-            "planned",
-            "taken",
-            "skipped",
-            "missed",
-            "magnesium_planned_mg",
-            "magnesium_taken_mg",
-            "symptoms",
-            "adherence_pct",
-            "reminders",
-        ]
-    ] * 2
+    assert [list(day) for day in data["days"]] == [HISTORY_DAY_KEYS] * 2
     assert data == {
         "days": [
             {
@@ -325,8 +293,7 @@ def test_missed_in_a_row_counts_only_since_the_records_began() -> None:
 
 
 def test_repeats_every_repeat_at_most_repeat_max_never_at_or_after_the_deadline() -> None:
-    text = THREE_MEALS.replace('time = "12:00"', 'time = "08:45"').replace('time = "18:00"', 'time = "23:30"')
-    config = config_from(text)
+    config = config_from(three_meals_text(lunch="08:45", dinner="23:30"))
     plan = plan_day(config, MON)
     # repeat 15m, repeat_max 3.
     # breakfast 08:00, deadline 08:45 (lunch): 08:15, 08:30; 08:45 is the deadline → not repeated.
@@ -340,9 +307,9 @@ def test_repeats_every_repeat_at_most_repeat_max_never_at_or_after_the_deadline(
         (rid(MON, "lunch"), 3, utc(MON, 9, 30)),
         (rid(MON, "dinner"), 1, utc(MON, 23, 45)),
     ]
-    never = config_from(text.replace("repeat_max = 3", "repeat_max = 0"))
+    never = config_from(three_meals_text(lunch="08:45", dinner="23:30", repeat_max=0))
     assert repeats(never, plan_day(never, MON)) == []
-    hourly = config_from(THREE_MEALS.replace('repeat = "15m"', 'repeat = "1h30m"'))
+    hourly = config_from(three_meals_text(repeat="1h30m"))
     # repeat 1h30m: breakfast 08:00 → 09:30, 11:00; the 3rd, 12:30, is past its deadline 12:00.
     # lunch 12:00 → 13:30, 15:00, 16:30 (repeat_max 3). dinner 18:00 → 19:30, 21:00, 22:30.
     assert [when for _, _, when in repeats(hourly, plan_day(hourly, MON))] == [
@@ -362,25 +329,12 @@ def test_repeats_every_repeat_at_most_repeat_max_never_at_or_after_the_deadline(
 
 def test_week_grid_marks_each_meal_of_each_day() -> None:
     config = config_from(
-        """
-        timezone = "UTC"
-
-        [[meal]]
-        name = "breakfast"
-        time = "08:00"
-        days = ["mon", "tue", "wed", "thu", "fri"]
-
-        [[meal]]
-        name = "brunch"
-        time = "10:00"
-        days = ["sat", "sun"]
-
-        [[meal]]
-        name = "dinner"
-        time = "18:00"
-        """
-        + CITRATE
-        + "\n[magnesium]\ndaily_mg = 200\n"
+        timezone("UTC")
+        + meal("breakfast", "08:00", days=WEEKDAYS)
+        + meal("brunch", "10:00", days=WEEKEND)
+        + meal("dinner", "18:00")
+        + citrate(100)
+        + magnesium(200)
     )
     fri, sat = dt.date(2026, 11, 27), dt.date(2026, 11, 28)
     acks = {rid(fri, "breakfast"): "taken", rid(fri, "dinner"): "skipped"}
@@ -408,47 +362,13 @@ def refill_config() -> Config:
     (no stock: not counted). The ramp from 2026-11-18: 84 mg for 6 days (Wed 18 … Mon 23: one
     tablet, at breakfast: the second dose would pass T), then 168 mg (two tablets) from Tue 24."""
     return config_from(
-        """
-        timezone = "Europe/Berlin"
-
-        [[meal]]
-        name = "breakfast"
-        time = "08:00"
-
-        [[meal]]
-        name = "dinner"
-        time = "18:00"
-
-        [[supplement]]
-        id = "slowmag"
-        name = "Mag-Tab SR"
-        nutrient = "magnesium"
-        unit = "tablet"
-        mg_per_unit = 84
-        release = "slow"
-        doses_per_day = 2
-        units_per_dose = 1
-        stock = 20
-        stock_date = 2026-11-20
-        refill_days = 7
-
-        [[supplement]]
-        id = "bcomplex"
-        name = "B complex"
-        nutrient = "B complex"
-        unit = "tablet"
-        with = ["breakfast"]
-        units = 1
-
-        [magnesium]
-        daily_mg = 168
-
-        [titration]
-        start = 2026-11-18
-        start_mg = 84
-        step_mg = 84
-        every_days = 6
-        """
+        timezone("Europe/Berlin")
+        + meal("breakfast", "08:00")
+        + meal("dinner", "18:00")
+        + slow(84, 2, sid="slowmag", units_per_dose="1", stock="20", stock_date="2026-11-20", refill_days="7")
+        + fixed("bcomplex", "B complex", "breakfast", name="B complex")
+        + magnesium(168)
+        + table("titration", start="2026-11-18", start_mg="84", step_mg="84", every_days="6")
     )
 
 

@@ -12,13 +12,13 @@ daily_mg 300 = three 100 mg steps, one to each slot that may take magnesium (SPE
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import icalendar
-from conftest import MGREMIND, config_from
+import pytest
+from conftest import Mgremind, config_from
+from plans import citrate, fixed, magnesium, meal, table, timezone
 
 from mgremind.ics import calendar
 from mgremind.loader import load_config
@@ -29,45 +29,16 @@ UTC = dt.timezone.utc
 SPRING = dt.date(2026, 3, 29)
 AUTUMN = dt.date(2026, 10, 25)
 
-PLAN = """\
-timezone = "Europe/Berlin"
-
-[notify]
-title = "Magnesium"
-
-[[meal]]
-name = "breakfast"
-time = "02:30"
-
-[[meal]]
-name = "lunch"
-time = "12:30"
-foods = ["lentil soup"]
-
-[[meal]]
-name = "dinner"
-time = "19:00"
-
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 100
-
-[[supplement]]
-id = "vitd"
-name = "Vitamin D3"
-nutrient = "vitamin D"
-unit = "capsule"
-with = ["dinner"]
-units = 1
-
-[magnesium]
-daily_mg = 300
-phytate = "delay"
-phytate_gap = "2h"
-"""
+PLAN = (
+    timezone("Europe/Berlin")
+    + table("notify", title='"Magnesium"')
+    + meal("breakfast", "02:30")
+    + meal("lunch", "12:30", foods=("lentil soup",))
+    + meal("dinner", "19:00")
+    + citrate(100)
+    + fixed("vitd", "vitamin D", "dinner", name="Vitamin D3", unit="capsule")
+    + magnesium(300, phytate='"delay"', phytate_gap='"2h"')
+)
 
 
 def utc(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
@@ -224,26 +195,19 @@ def test_a_second_export_of_the_same_days_gives_the_same_uids() -> None:
 # ---------------------------------------------------------------------------- the command line
 
 
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("MGREMIND_CONFIG", "NOTIFY_SOCKET")}
-    env["STATE_DIRECTORY"] = str(tmp_path / "state")
-    return subprocess.run(
-        [str(MGREMIND), "-c", str(tmp_path / "config.toml"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+@pytest.fixture
+def run_cli(tmp_path: Path, mgremind: Mgremind) -> Mgremind:
+    """`mgremind -c tmp_path/config.toml ARGS`, in this process, the state in tmp_path/state."""
+    return lambda *args: mgremind("-c", str(tmp_path / "config.toml"), *args)
 
 
-def test_cli_export_writes_the_plan_dst_days_included(tmp_path: Path) -> None:
+def test_cli_export_writes_the_plan_dst_days_included(tmp_path: Path, run_cli: Mgremind) -> None:
     (tmp_path / "config.toml").write_text(PLAN, encoding="utf-8")
     (tmp_path / "state").mkdir()
     config = load_config(tmp_path / "config.toml")
     for first in (SPRING - dt.timedelta(days=1), AUTUMN - dt.timedelta(days=1)):
         out = tmp_path / f"{first.isoformat()}.ics"
-        result = run_cli(tmp_path, "export", "--ics", str(out), "--from", first.isoformat(), "--days", "3")
+        result = run_cli("export", "--ics", str(out), "--from", first.isoformat(), "--days", "3")
         assert result.returncode == 0, result.stderr
         found = by_uid(parse(out.read_bytes()))
         reminders = [reminder for day in plan_days(config, first, 3) for reminder in day.reminders]
@@ -258,14 +222,14 @@ def test_cli_export_writes_the_plan_dst_days_included(tmp_path: Path) -> None:
 
     # Exported again (another `now`, same days): the same UIDs, so calendars update rather than duplicate.
     again = tmp_path / "again.ics"
-    result = run_cli(tmp_path, "export", "--ics", str(again), "--from", "2026-03-28", "--days", "3")
+    result = run_cli("export", "--ics", str(again), "--from", "2026-03-28", "--days", "3")
     assert result.returncode == 0, result.stderr
     assert [str(e["UID"]) for e in events(parse(again.read_bytes()))] == [
         str(e["UID"]) for e in events(parse((tmp_path / "2026-03-28.ics").read_bytes()))
     ]
 
 
-def test_cli_export_plans_with_the_recorded_symptoms(tmp_path: Path) -> None:
+def test_cli_export_plans_with_the_recorded_symptoms(tmp_path: Path, run_cli: Mgremind) -> None:
     # Ramp from 2026-06-01: 100 mg, +100 every day, daily 300 → 06-01 100, 06-02 200, 06-03 300.
     # `report diarrhea --date 2026-06-02`: blamed on 06-01 (100 mg) → from 06-03 max(100, 0) = 100 mg:
     # one 100 mg step, at breakfast (the earliest of the emptiest slots).
@@ -273,25 +237,25 @@ def test_cli_export_plans_with_the_recorded_symptoms(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(PLAN + ramp, encoding="utf-8")
     (tmp_path / "state").mkdir()
     before = tmp_path / "before.ics"
-    assert run_cli(tmp_path, "export", "--ics", str(before), "--from", "2026-06-03", "--days", "1").returncode == 0
+    assert run_cli("export", "--ics", str(before), "--from", "2026-06-03", "--days", "1").returncode == 0
     assert sorted(by_uid(parse(before.read_bytes()))) == [
         "2026-06-03/breakfast",
         "2026-06-03/dinner",
         "2026-06-03/lunch+delay",
     ]
-    reported = run_cli(tmp_path, "report", "diarrhea", "--date", "2026-06-02")
+    reported = run_cli("report", "diarrhea", "--date", "2026-06-02")
     assert reported.returncode == 0, reported.stderr
     after = tmp_path / "after.ics"
-    assert run_cli(tmp_path, "export", "--ics", str(after), "--from", "2026-06-03", "--days", "1").returncode == 0
+    assert run_cli("export", "--ics", str(after), "--from", "2026-06-03", "--days", "1").returncode == 0
     found = by_uid(parse(after.read_bytes()))
     assert sorted(found) == ["2026-06-03/breakfast", "2026-06-03/dinner"]  # dinner stays: vitamin D
     assert "Magnesium citrate: 1 capsule (100 mg)" in str(found["2026-06-03/breakfast"]["DESCRIPTION"])
     assert "Magnesium citrate" not in str(found["2026-06-03/dinner"]["DESCRIPTION"])
 
 
-def test_cli_export_to_an_unwritable_place_fails_without_a_traceback(tmp_path: Path) -> None:
+def test_cli_export_to_an_unwritable_place_fails_without_a_traceback(tmp_path: Path, run_cli: Mgremind) -> None:
     (tmp_path / "config.toml").write_text(PLAN, encoding="utf-8")
-    result = run_cli(tmp_path, "export", "--ics", str(tmp_path / "missing" / "dir" / "plan.ics"), "--days", "1")
+    result = run_cli("export", "--ics", str(tmp_path / "missing" / "dir" / "plan.ics"), "--days", "1")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "missing" in result.stderr

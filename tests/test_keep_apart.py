@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import MGREMIND, config_from
+from conftest import Mgremind, Result, config_from
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from plans import calcium, citrate, fixed, layout, magnesium, meal, only, slow
@@ -66,22 +64,11 @@ def errors_of(text: str) -> dict[str, str]:
     return {problem.key: problem.message for problem in raised.value.problems}
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """An environment with no configuration anywhere but the -c file given."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("MGREMIND_CONFIG", "CONFIGURATION_DIRECTORY")}
-    environ.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "xdg"), XDG_STATE_HOME=str(tmp_path / "state"))
-    return environ
-
-
-def run_cli(tmp_path: Path, env: dict[str, str], text: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(tmp_path: Path, mgremind: Mgremind, text: str, *args: str) -> Result:
+    """`mgremind -c CONFIG ARGS` (in this process) on `text` as tmp_path/config.toml."""
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
-    result = subprocess.run(
-        [str(MGREMIND), "-c", str(path), *args], env=env, capture_output=True, text=True, timeout=30, check=False
-    )
-    assert "Traceback" not in result.stdout + result.stderr, result.stderr
-    return result
+    return mgremind("-c", str(path), *args)
 
 
 # ---------------------------------------------------------------------------- the reference intervals
@@ -139,7 +126,7 @@ def test_window_defaults_come_from_the_reference_and_say_where_from() -> None:
     assert (levo.before, levo.after, levo.source) == (3 * H, dt.timedelta(hours=1, minutes=30), "configured")
 
 
-def test_check_shows_the_windows_in_force_and_where_they_came_from(tmp_path: Path, env: dict[str, str]) -> None:
+def test_check_shows_the_windows_in_force_and_where_they_came_from(tmp_path: Path, mgremind: Mgremind) -> None:
     text = (
         'timezone = "UTC"\n'
         + THREE_MEALS
@@ -151,7 +138,7 @@ def test_check_shows_the_windows_in_force_and_where_they_came_from(tmp_path: Pat
         + keep_apart("zinc", supplement='"zinc"')
         + keep_apart("my pills", **{"with": '["lunch"]'})
     )
-    result = run_cli(tmp_path, env, text, "check")
+    result = run_cli(tmp_path, mgremind, text, "check")
     assert result.returncode == 0, result.stderr
     section = result.stdout.split("Keep apart", 1)[1].split("\n\n", 1)[0]
     lines = {line.split()[0]: line for line in section.splitlines()[1:]}
@@ -466,7 +453,7 @@ def test_a_weekday_that_cannot_hold_the_slow_release_doses_fails_check() -> None
     ]
 
 
-def test_check_names_the_weekday_that_cannot_hold_the_slow_release_doses(tmp_path: Path, env: dict[str, str]) -> None:
+def test_check_names_the_weekday_that_cannot_hold_the_slow_release_doses(tmp_path: Path, mgremind: Mgremind) -> None:
     text = (
         meal("breakfast", "07:00")
         + meal("dinner", "16:00")
@@ -474,7 +461,7 @@ def test_check_names_the_weekday_that_cannot_hold_the_slow_release_doses(tmp_pat
         + magnesium(168)
         + keep_apart("levothyroxine", times='["15:00"]', days='["wed"]')
     )
-    result = run_cli(tmp_path, env, 'timezone = "UTC"\n' + text, "check")
+    result = run_cli(tmp_path, mgremind, 'timezone = "UTC"\n' + text, "check")
     assert result.returncode == 2
     assert "supplement[0].doses_per_day" in result.stderr
     assert "Wednesday" in result.stderr
@@ -586,8 +573,8 @@ def test_the_reason_is_in_the_notification_text() -> None:
     assert any(LEVO_NOTE in line for line in body.splitlines()[1:]), body
 
 
-def test_the_reason_is_in_plan_json(tmp_path: Path, env: dict[str, str]) -> None:
-    result = run_cli(tmp_path, env, DELAY_TEXT, "plan", "--from", "2026-11-23", "--json")
+def test_the_reason_is_in_plan_json(tmp_path: Path, mgremind: Mgremind) -> None:
+    result = run_cli(tmp_path, mgremind, DELAY_TEXT, "plan", "--from", "2026-11-23", "--json")
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     reminders = {r["id"]: r for r in data["days"][0]["reminders"]}

@@ -1,6 +1,7 @@
 """Closing the loop on the command line (SPEC §6): taken, skip, report, stock, history, and the
-refill warnings of check and next, run as a user runs them: the installed console script in a
-subprocess, its state in a tmp STATE_DIRECTORY.
+refill warnings of check and next, run as a user runs them (mgremind.cli.main in this process, as the
+console script runs it: conftest.mgremind), the state in a tmp STATE_DIRECTORY. Commands that write
+while another process holds the state run in a process of their own (marked e2e).
 
 The plans are in UTC. Tests that depend on the time of day compute what they expect from the
 clock (a meal is due when its time of day has passed) and keep clear of midnight and of a meal's
@@ -11,53 +12,38 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sqlite3
-import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MGREMIND
+from conftest import HISTORY_DAY_KEYS, Mgremind, Result
+from daemon_harness import STATE_FILE, mgremind_process
+from plans import citrate, citrate_with_calcium, magnesium, meal, timezone
+from plans import table as toml_table
 
 from mgremind.state import State
 
 UTC = dt.timezone.utc
-STATE_FILE = "state.sqlite3"
 
 
-def plan_text(meals: Mapping[str, str] | None = None, *, stock: str = "", days: str = "", daily_mg: int = 300) -> str:
+def plan_text(
+    meals: Mapping[str, str] | None = None,
+    *,
+    stock: Mapping[str, str] | None = None,
+    days: str = "",
+    daily_mg: int = 300,
+) -> str:
     """A plan in UTC: by default three meals every day (breakfast 08:00, lunch 13:00, dinner 19:00);
     magnesium citrate 100 mg a capsule, `daily_mg` a day (300: one capsule a meal), calcium carbonate
-    250 mg a tablet in halves paired 1:1. `stock` goes into the citrate's table, `days` into each meal's."""
+    250 mg a tablet in halves paired 1:1. `stock` goes into the citrate's table, `days` (TOML array
+    text) into each meal's."""
     meals = meals if meals is not None else {"breakfast": "08:00", "lunch": "13:00", "dinner": "19:00"}
-    meal_tables = "".join(f'\n[[meal]]\nname = "{name}"\ntime = "{at}"\n{days}\n' for name, at in meals.items())
-    return f"""
-timezone = "UTC"
-{meal_tables}
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 100
-{stock}
-
-[[supplement]]
-id = "calcium"
-name = "Calcium carbonate"
-nutrient = "calcium"
-unit = "tablet"
-mg_per_unit = 250
-step = 0.5
-
-[magnesium]
-daily_mg = {daily_mg}
-calcium_ratio = 1.0
-"""
+    meal_tables = "".join(meal(name, at, days=days) for name, at in meals.items())
+    return timezone("UTC") + meal_tables + citrate_with_calcium(daily_mg, **(stock or {}))
 
 
 MEAL_TIMES = (dt.time(8), dt.time(13), dt.time(19))
@@ -67,30 +53,16 @@ MEAL_TIMES = (dt.time(8), dt.time(13), dt.time(19))
 
 
 class Cli:
-    """`mgremind -c CONFIG ...` with the state in a tmp STATE_DIRECTORY."""
+    """`mgremind -c CONFIG ...` with the state in STATE_DIRECTORY (tmp_path/"state"), run by `run`."""
 
-    def __init__(self, tmp_path: Path, text: str) -> None:
+    def __init__(self, tmp_path: Path, text: str, run: Callable[..., Result]) -> None:
         self.config = tmp_path / "config.toml"
         self.config.write_text(text, encoding="utf-8")
         self.state_dir = tmp_path / "state"
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in ("MGREMIND_CONFIG", "CONFIGURATION_DIRECTORY", "NOTIFY_SOCKET", "CREDENTIALS_DIRECTORY")
-        }
-        self.env["STATE_DIRECTORY"] = str(self.state_dir)
+        self.run = run
 
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(MGREMIND), "-c", str(self.config), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert "Traceback" not in result.stdout + result.stderr, result.stderr
-        return result
+    def __call__(self, *args: str) -> Result:
+        return self.run("-c", str(self.config), *args)  # each run is checked for a traceback
 
     def ok(self, *args: str) -> str:
         """Runs a command that must succeed; its standard output."""
@@ -111,6 +83,26 @@ class Cli:
             return state.acknowledgements()
         finally:
             state.close()
+
+
+MakeCli = Callable[[str], Cli]
+
+
+def in_a_process_of_its_own(state_dir: Path) -> Callable[..., Result]:
+    """Runs `mgremind -c CONFIG ARGS` as Cli does, but in a process of its own (the console script)."""
+
+    def run(option: str, config: str, *args: str) -> Result:
+        assert option == "-c"
+        done = mgremind_process(Path(config), state_dir, *args)  # checked for a traceback
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture
+def make_cli(tmp_path: Path, mgremind: Mgremind) -> MakeCli:
+    """A Cli on a plan (TOML text), run in this process."""
+    return lambda text: Cli(tmp_path, text, mgremind)
 
 
 def clear_of(times: Iterable[dt.time], margin: float) -> dt.datetime:
@@ -136,8 +128,8 @@ def stock_lines(text: str) -> list[str]:
 # ---------------------------------------------------------------------------- taken / skip
 
 
-def test_taken_and_skip_with_an_id_record_it_and_say_what_changed(tmp_path: Path) -> None:
-    cli = Cli(tmp_path, plan_text())
+def test_taken_and_skip_with_an_id_record_it_and_say_what_changed(make_cli: MakeCli) -> None:
+    cli = make_cli(plan_text())
     today = clear_of((), 30).date()
     lunch = f"{today}/lunch"
 
@@ -162,11 +154,11 @@ def test_taken_and_skip_with_an_id_record_it_and_say_what_changed(tmp_path: Path
     assert cli.acks() == {lunch: "taken"}
 
 
-def test_taken_without_an_id_takes_the_latest_due_unacknowledged(tmp_path: Path) -> None:
+def test_taken_without_an_id_takes_the_latest_due_unacknowledged(make_cli: MakeCli) -> None:
     now = clear_of((), 30).replace(microsecond=0)
     early, late, ahead = now - dt.timedelta(hours=2), now - dt.timedelta(hours=1), now + dt.timedelta(hours=1)
     text = plan_text({name: f"{at:%H:%M:%S}" for name, at in (("early", early), ("late", late), ("ahead", ahead))})
-    cli = Cli(tmp_path, text)
+    cli = make_cli(text)
 
     # Due: today's "late" (1 h ago), then "early" (2 h ago), then yesterday's "ahead" (23 h ago);
     # today's "ahead" is not due yet. Each id carries the date of its instant (UTC).
@@ -181,11 +173,11 @@ def test_taken_without_an_id_takes_the_latest_due_unacknowledged(tmp_path: Path)
     assert cli.acks() == {rid: status for status, rid in expected}
 
 
-def test_taken_without_an_id_when_none_is_due_is_bad_usage(tmp_path: Path) -> None:
+def test_taken_without_an_id_when_none_is_due_is_bad_usage(make_cli: MakeCli) -> None:
     today = clear_of((), 30).date()
     # The only meal is on a weekday that is neither today nor yesterday: nothing is due.
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(today.weekday() + 3) % 7]
-    cli = Cli(tmp_path, plan_text({"breakfast": "08:00"}, days=f'days = ["{weekday}"]', daily_mg=100))
+    cli = make_cli(plan_text({"breakfast": "08:00"}, days=f'["{weekday}"]', daily_mg=100))
     for command in ("taken", "skip"):
         result = cli(command)
         assert result.returncode == 2
@@ -205,8 +197,8 @@ def test_taken_without_an_id_when_none_is_due_is_bad_usage(tmp_path: Path) -> No
         ("{today}/lunch+delay", "no reminder"),
     ],
 )
-def test_taken_and_skip_of_an_id_not_in_the_plan_is_bad_usage(tmp_path: Path, wanted: str, says: str) -> None:
-    cli = Cli(tmp_path, plan_text())
+def test_taken_and_skip_of_an_id_not_in_the_plan_is_bad_usage(make_cli: MakeCli, wanted: str, says: str) -> None:
+    cli = make_cli(plan_text())
     today = clear_of((), 30).date()
     wanted = wanted.format(today=today)
     for command in ("taken", "skip"):
@@ -221,35 +213,22 @@ def test_taken_and_skip_of_an_id_not_in_the_plan_is_bad_usage(tmp_path: Path, wa
 
 # ---------------------------------------------------------------------------- report and titration
 
+
 # Titration from START_OFFSET days ago: 100 mg, +50 mg every 3 days, to 400 mg; two meals, capsules of
 # 50 mg, at most 200 mg a reminder, so every target up to 400 mg is placed in full.
-TITRATION = """
-timezone = "UTC"
+def titration(start: str) -> str:
+    """Titration from `start` (TOML date): 100 mg, +50 mg every 3 days, to 400 mg; two meals, capsules of
+    50 mg, at most 200 mg a reminder, so every target up to 400 mg is placed in full."""
+    return (
+        timezone("UTC")
+        + meal("lunch", "13:00")
+        + meal("dinner", "19:00")
+        + citrate(50)
+        + magnesium(400)
+        + toml_table("titration", start=start, start_mg="100", step_mg="50", every_days="3")
+    )
 
-[[meal]]
-name = "lunch"
-time = "13:00"
 
-[[meal]]
-name = "dinner"
-time = "19:00"
-
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 50
-
-[magnesium]
-daily_mg = 400
-
-[titration]
-start = {start}
-start_mg = 100
-step_mg = 50
-every_days = 3
-"""
 START_OFFSET = 10
 # The plain ramp by day index i from start: 100 + 50 * floor(i / 3):
 # i 0-2: 100, 3-5: 150, 6-8: 200, 9-11: 250, 12-14: 300.
@@ -260,10 +239,10 @@ def targets(cli: Cli, first: dt.date, days: int) -> list[float]:
     return [day["magnesium_target_mg"] for day in plan["days"]]
 
 
-def test_report_today_lowers_tomorrow_and_plan_says_why(tmp_path: Path) -> None:
+def test_report_today_lowers_tomorrow_and_plan_says_why(make_cli: MakeCli) -> None:
     today = clear_of((), 60).date()
     start = today - dt.timedelta(days=START_OFFSET)
-    cli = Cli(tmp_path, TITRATION.format(start=start.isoformat()))
+    cli = make_cli(titration(start.isoformat()))
     # Today is i = 10, tomorrow i = 11: both 250 on the plain ramp.
     assert targets(cli, today, 2) == [250, 250]
 
@@ -287,10 +266,10 @@ def test_report_today_lowers_tomorrow_and_plan_says_why(tmp_path: Path) -> None:
     assert "instead of" not in cli.ok("plan", "--from", today.isoformat())
 
 
-def test_report_with_a_date_lowers_from_the_next_day_and_holds(tmp_path: Path) -> None:
+def test_report_with_a_date_lowers_from_the_next_day_and_holds(make_cli: MakeCli) -> None:
     today = clear_of((), 60).date()
     start = today - dt.timedelta(days=START_OFFSET)
-    cli = Cli(tmp_path, TITRATION.format(start=start.isoformat()))
+    cli = make_cli(titration(start.isoformat()))
     reported = start + dt.timedelta(days=6)  # i 6, four days ago
 
     out = cli.ok("report", "cramps", "--date", reported.isoformat())
@@ -324,16 +303,16 @@ def test_report_with_a_date_lowers_from_the_next_day_and_holds(tmp_path: Path) -
         ("report", "cramps", "--date", "yesterday"),
     ],
 )
-def test_report_bad_input_is_bad_usage_and_records_nothing(tmp_path: Path, args: tuple[str, ...]) -> None:
-    cli = Cli(tmp_path, plan_text())
+def test_report_bad_input_is_bad_usage_and_records_nothing(make_cli: MakeCli, args: tuple[str, ...]) -> None:
+    cli = make_cli(plan_text())
     result = cli(*args)
     assert result.returncode == 2
     assert result.stderr.strip()
     assert not cli.state_file.exists()  # refused before anything was recorded
 
 
-def test_unknown_symptom_lists_the_known_ones(tmp_path: Path) -> None:
-    cli = Cli(tmp_path, plan_text())
+def test_unknown_symptom_lists_the_known_ones(make_cli: MakeCli) -> None:
+    cli = make_cli(plan_text())
     result = cli("report", "headache")
     assert result.returncode == 2
     for symptom in ("loose-stool", "diarrhea", "cramps", "nausea", "bloating"):
@@ -343,8 +322,8 @@ def test_unknown_symptom_lists_the_known_ones(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- stock and refills
 
 
-def test_stock_command_prints_the_supply_and_unknown_ids_are_listed(tmp_path: Path) -> None:
-    cli = Cli(tmp_path, plan_text())
+def test_stock_command_prints_the_supply_and_unknown_ids_are_listed(make_cli: MakeCli) -> None:
+    cli = make_cli(plan_text())
     clear_of(MEAL_TIMES, 20)
     # 3 capsules a day over the next 7 days: 30 capsules last 30 / 3 = 10 days.
     assert cli.ok("stock", "citrate", "30").strip() == "Magnesium citrate: 30 capsules left, about 10 days"
@@ -360,18 +339,18 @@ def test_stock_command_prints_the_supply_and_unknown_ids_are_listed(tmp_path: Pa
 
 
 @pytest.mark.parametrize("units", ["many", "-1", "nan", "1e9"])
-def test_stock_bad_units_is_bad_usage(tmp_path: Path, units: str) -> None:
-    cli = Cli(tmp_path, plan_text())
+def test_stock_bad_units_is_bad_usage(make_cli: MakeCli, units: str) -> None:
+    cli = make_cli(plan_text())
     result = cli("stock", "citrate", units)
     assert result.returncode == 2
     assert result.stderr.strip()
 
 
-def test_low_supply_shows_in_check_and_next_until_a_count_says_otherwise(tmp_path: Path) -> None:
+def test_low_supply_shows_in_check_and_next_until_a_count_says_otherwise(make_cli: MakeCli) -> None:
     now = clear_of(MEAL_TIMES, 20)
     today = now.date()
     yesterday = today - dt.timedelta(days=1)
-    cli = Cli(tmp_path, plan_text(stock=f"stock = 20\nstock_date = {yesterday}"))
+    cli = make_cli(plan_text(stock={"stock": "20", "stock_date": str(yesterday)}))
     cli.ok("skip", f"{yesterday}/lunch")
     # 20 capsules at 00:00 yesterday; since then yesterday's 3 reminders (1 capsule each) less the
     # skipped lunch, and today's already due ones (n): 20 - 2 - n. At 3 a day: (18 - n) / 3 days,
@@ -408,7 +387,7 @@ def backdate_state(cli: Cli, since: dt.datetime) -> None:
     assert changed == 1
 
 
-def recorded_three_days(tmp_path: Path) -> tuple[Cli, dt.date]:
+def recorded_three_days(make_cli: MakeCli) -> tuple[Cli, dt.date]:
     """Three days of records, ending today:
     D-2: breakfast taken, lunch skipped, dinner not marked (missed: its day is over);
     D-1: breakfast and lunch taken, dinner not marked (missed), cramps reported;
@@ -417,7 +396,7 @@ def recorded_three_days(tmp_path: Path) -> tuple[Cli, dt.date]:
     """
     today = clear_of((), 120).date()
     d2, d1 = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
-    cli = Cli(tmp_path, plan_text())
+    cli = make_cli(plan_text())
     cli.ok("taken", f"{d2}/breakfast")
     cli.ok("skip", f"{d2}/lunch")
     cli.ok("taken", f"{d1}/breakfast")
@@ -429,26 +408,14 @@ def recorded_three_days(tmp_path: Path) -> tuple[Cli, dt.date]:
     return cli, today
 
 
-def test_history_json(tmp_path: Path) -> None:
-    cli, today = recorded_three_days(tmp_path)
+def test_history_json(make_cli: MakeCli) -> None:
+    cli, today = recorded_three_days(make_cli)
     d2, d1 = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
     history = cli.json("history", "--json", "--days", "3")
 
     assert list(history) == ["days"]
-    keys = [
-        "date",
-        "planned",
-        "taken",
-        "skipped",
-        "missed",
-        "magnesium_planned_mg",
-        "magnesium_taken_mg",
-        "symptoms",
-        "adherence_pct",
-        "reminders",
-    ]
     for day in history["days"]:
-        assert sorted(day) == sorted(keys)
+        assert sorted(day) == sorted(HISTORY_DAY_KEYS)
         for reminder in day["reminders"]:
             assert sorted(reminder) == ["id", "status"]
 
@@ -505,8 +472,8 @@ def test_history_json(tmp_path: Path) -> None:
     assert week[-3:] == history["days"]
 
 
-def test_history_table_and_week(tmp_path: Path) -> None:
-    cli, today = recorded_three_days(tmp_path)
+def test_history_table_and_week(make_cli: MakeCli) -> None:
+    cli, today = recorded_three_days(make_cli)
     d2, d1 = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
 
     table = cli.ok("history").splitlines()
@@ -531,7 +498,7 @@ def test_history_table_and_week(tmp_path: Path) -> None:
     assert "taken" in grid[-1] and "missed" in grid[-1]  # a legend
 
 
-def test_reminders_due_together_are_pending_until_the_next_one(tmp_path: Path) -> None:
+def test_reminders_due_together_are_pending_until_the_next_one(make_cli: MakeCli) -> None:
     # Keep 40 s clear of midnight on both sides, so that the meals 20 s ago and 20 s ahead are today's.
     now = clear_of((), 60)
     since_midnight = (now - dt.datetime.combine(now.date(), dt.time(0), UTC)).total_seconds()
@@ -543,9 +510,7 @@ def test_reminders_due_together_are_pending_until_the_next_one(tmp_path: Path) -
     # Tea and a snack at the same time, due 20 s ago; dinner 20 s ahead. Neither of the first two is
     # missed before dinner is due (SPEC §6: missed when not taken nor skipped by the time the next
     # reminder is due): both are pending.
-    cli = Cli(
-        tmp_path, plan_text({"tea": f"{past:%H:%M:%S}", "snack": f"{past:%H:%M:%S}", "dinner": f"{ahead:%H:%M:%S}"})
-    )
+    cli = make_cli(plan_text({"tea": f"{past:%H:%M:%S}", "snack": f"{past:%H:%M:%S}", "dinner": f"{ahead:%H:%M:%S}"}))
     cli.ok("taken", f"{now.date()}/dinner")  # creates the records; dinner is taken ahead of time
     backdate_state(cli, now - dt.timedelta(hours=1))
     (today,) = cli.json("history", "--json", "--days", "1")["days"]
@@ -560,8 +525,10 @@ def test_reminders_due_together_are_pending_until_the_next_one(tmp_path: Path) -
 # ---------------------------------------------------------------------------- while another process holds the state
 
 
+@pytest.mark.e2e
 def test_commands_write_while_another_process_holds_the_state(tmp_path: Path) -> None:
-    cli = Cli(tmp_path, plan_text())
+    state_dir = tmp_path / "state"
+    cli = Cli(tmp_path, plan_text(), in_a_process_of_its_own(state_dir))
     today = clear_of(MEAL_TIMES, 30).date()
     held = State.open(cli.state_file, dt.datetime.now(UTC))  # as the daemon holds it
     reader = sqlite3.connect(cli.state_file, isolation_level=None)
@@ -604,9 +571,9 @@ def test_commands_write_while_another_process_holds_the_state(tmp_path: Path) ->
         ("skip", "9999-12-31/dinner"),
     ],
 )
-def test_the_last_representable_day_gives_no_traceback(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_the_last_representable_day_gives_no_traceback(make_cli: MakeCli, args: tuple[str, ...]) -> None:
     # Titration from 9999-12-01: an increase falls on 9999-12-31 (index 30), the next one would be past the
     # last date Python knows.
-    cli = Cli(tmp_path, TITRATION.format(start="9999-12-01"))
+    cli = make_cli(titration("9999-12-01"))
     result = cli(*args)  # Cli asserts there is no traceback
     assert result.returncode in (0, 2), result.stderr

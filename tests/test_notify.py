@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import config_from
+from plans import citrate, magnesium, meal
 from receivers import JsonReceiver
 
 from mgremind.logs import SecretFilter, setup_logging
@@ -38,21 +39,7 @@ from mgremind.wallclock import WallClockTimer
 
 PASSWORD = "hunter2pass"
 
-PLAN = """
-[[meal]]
-name = "breakfast"
-time = "07:30"
-
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 100
-
-[magnesium]
-daily_mg = 100
-"""
+PLAN = meal("breakfast", "07:30") + citrate(100) + magnesium(100)
 
 
 def with_notify(notify: str) -> Config:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from conftest import config_from
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+from plans import citrate, magnesium, meal, timezone
 
 from mgremind.model import WEEKDAYS, Config, ConfigError, DayPlan, Reminder
 from mgremind.plan import plan_day, plan_days
@@ -709,26 +710,11 @@ def test_reminders_in_the_repeated_hour_are_in_real_time_order() -> None:
     (05:50 UTC) comes before lunch+delay (06:30 UTC), although its wall clock (01:50) reads later.
     """
     config = config_from(
-        """
-        timezone = "America/New_York"
-        [[meal]]
-        name = "lunch"
-        time = "00:10"
-        foods = ["oat bran"]
-        [[meal]]
-        name = "snack"
-        time = "01:50"
-        [[supplement]]
-        id = "citrate"
-        nutrient = "magnesium"
-        unit = "capsule"
-        mg_per_unit = 100
-        [magnesium]
-        daily_mg = 200
-        max_dose_mg = 100
-        phytate = "delay"
-        phytate_gap = "2h20m"
-        """
+        timezone("America/New_York")
+        + meal("lunch", "00:10", foods=("oat bran",))
+        + meal("snack", "01:50")
+        + citrate(100)
+        + magnesium(200, max_dose_mg="100", phytate='"delay"', phytate_gap='"2h20m"')
     )
     plan = plan_day(config, dt.date(2026, 11, 1))
     assert [(reminder.id, utc(reminder.at), reminder.magnesium_mg) for reminder in plan.reminders] == [

@@ -9,9 +9,7 @@ Nothing here writes to /etc/systemd (the tests may run as root): every `install-
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import math
 import os
 import pwd
 import re
@@ -21,13 +19,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import MGREMIND
+from conftest import Start
+from daemon_harness import MGREMIND, Daemon, child_environ, write_config
+from plans import citrate, magnesium, meal, strings, table, timezone
+from timing import LEAD, ahead
 
 from mgremind.cli import main
 from mgremind.config.secrets import url_has_credentials
@@ -43,50 +43,23 @@ EXPOSED = "holds notification URLs with credentials"
 TIMESTAMPED = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S")
 STARTS_WITH_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 JOURNAL_LINE = re.compile(r"<([0-7])>(.*)")
-# Environment that would change which configuration, unit directory or log format a child uses.
-_INHERITED_NOISE = (
-    "MGREMIND_CONFIG",
-    "CONFIGURATION_DIRECTORY",
-    "CREDENTIALS_DIRECTORY",
-    "STATE_DIRECTORY",
-    "XDG_CONFIG_HOME",
-    "JOURNAL_STREAM",
-    "NOTIFY_SOCKET",
-    "WATCHDOG_USEC",
-    "WATCHDOG_PID",
-)
-
 
 # ---------------------------------------------------------------------------- helpers
 
 
-def plan_toml(meal_time: str, *, urls: Sequence[str] = (), notify_extra: str = "", console: bool = True) -> str:
-    """A valid plan in UTC: one meal a day at `meal_time` (HH:MM:SS), one magnesium capsule."""
-    return f"""
-timezone = "UTC"
-
-[notify]
-console = {"true" if console else "false"}
-urls = [{", ".join(json.dumps(url) for url in urls)}]
-{notify_extra}
-
-[reminders]
-catch_up = "1m"
-
-[[meal]]
-name = "breakfast"
-time = "{meal_time}"
-
-[[supplement]]
-id = "citrate"
-name = "Magnesium citrate"
-nutrient = "magnesium"
-unit = "capsule"
-mg_per_unit = 100
-
-[magnesium]
-daily_mg = 100
-"""
+def plan_toml(
+    meal_time: str, *, urls: Sequence[str] = (), notify_extra: Mapping[str, str] | None = None, console: bool = True
+) -> str:
+    """A valid plan in UTC: one meal a day at `meal_time` (HH:MM:SS), one magnesium capsule.
+    `notify_extra`: more keys of [notify], as TOML value text."""
+    return (
+        timezone("UTC")
+        + table("notify", console="true" if console else "false", urls=strings(urls), **(notify_extra or {}))
+        + table("reminders", catch_up='"1m"')
+        + meal("breakfast", meal_time)
+        + citrate(100)
+        + magnesium(100)
+    )
 
 
 def write(path: Path, text: str, mode: int = 0o600) -> Path:
@@ -103,10 +76,7 @@ def capture(command: Sequence[str], cwd: str | Path | None = None) -> subprocess
 
 def clean_env(tmp_path: Path) -> dict[str, str]:
     """This environment without systemd's and mgremind's variables; HOME and XDG_CONFIG_HOME in tmp."""
-    env = {key: value for key, value in os.environ.items() if key not in _INHERITED_NOISE}
-    env["HOME"] = str(tmp_path / "home")
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    return env
+    return child_environ(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "xdg"))
 
 
 def install(
@@ -206,6 +176,7 @@ def systemd_analyze() -> str:
 # ---------------------------------------------------------------------------- install-service: content
 
 
+@pytest.mark.e2e
 def test_exec_start_is_the_real_path_of_the_console_script(tmp_path: Path) -> None:
     for user in (False, True):
         unit = printed_unit(tmp_path, *(["--user"] if user else []))
@@ -213,6 +184,7 @@ def test_exec_start_is_the_real_path_of_the_console_script(tmp_path: Path) -> No
         assert "@PROTECT_HOME@" not in unit and "@EXEC_START@" not in unit
 
 
+@pytest.mark.e2e
 def test_exec_start_carries_the_absolute_config_path(tmp_path: Path) -> None:
     config = write(tmp_path / "plans" / "config.toml", plan_toml("08:00:00"))
     expected = [str(MGREMIND.resolve()), "-c", str(config.resolve()), "run"]
@@ -224,6 +196,7 @@ def test_exec_start_carries_the_absolute_config_path(tmp_path: Path) -> None:
             assert exec_words(result.stdout) == expected
 
 
+@pytest.mark.e2e
 def test_exec_start_of_the_console_script_starts_this_installation(tmp_path: Path) -> None:
     words = exec_words(printed_unit(tmp_path))
     version = capture([*words[:-1], "--version"], cwd="/")
@@ -231,6 +204,7 @@ def test_exec_start_of_the_console_script_starts_this_installation(tmp_path: Pat
     assert version.stdout.startswith("mgremind ")
 
 
+@pytest.mark.e2e
 def test_python_m_form_when_run_as_python_m_mgremind(tmp_path: Path) -> None:
     """`python -m mgremind install-service`: ExecStart runs `INTERPRETER -m mgremind run` with an
     interpreter that has this mgremind (a venv's python, not the base interpreter it links to)."""
@@ -245,6 +219,7 @@ def test_python_m_form_when_run_as_python_m_mgremind(tmp_path: Path) -> None:
     assert prefix.stdout.strip() == sys.prefix, "ExecStart's interpreter is not this installation's"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("python_m", [False, True], ids=["console-script", "python-m"])
 def test_protect_home_lets_the_system_service_read_its_program(tmp_path: Path, python_m: bool) -> None:
     """ProtectHome=yes hides /home, /root and /run/user: it is right only if nothing the service runs
@@ -257,6 +232,7 @@ def test_protect_home_lets_the_system_service_read_its_program(tmp_path: Path, p
     assert setting(unit, "ProtectHome") == [expected], f"files under a home directory: {in_home}"
 
 
+@pytest.mark.e2e
 def test_protect_home_is_read_only_for_a_config_in_a_home_directory(tmp_path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=real_home(), prefix=".mgremind-test-") as directory:
         config = write(Path(directory) / "config.toml", plan_toml("08:00:00"))
@@ -306,6 +282,7 @@ def test_exec_start_quotes_paths_for_systemd() -> None:
 # ---------------------------------------------------------------------------- install-service: writing
 
 
+@pytest.mark.e2e
 def test_user_unit_is_written_to_xdg_config_home(tmp_path: Path) -> None:
     result = install(["install-service", "--user"], tmp_path)
     assert result.returncode == 0, result.stderr
@@ -315,6 +292,7 @@ def test_user_unit_is_written_to_xdg_config_home(tmp_path: Path) -> None:
     assert sorted(p.name for p in path.parent.iterdir()) == ["mgremind.service"], "a temporary file was left"
 
 
+@pytest.mark.e2e
 def test_output_writes_the_system_unit_there(tmp_path: Path) -> None:
     target = tmp_path / "out" / "sub" / "mgremind.service"
     result = install(["install-service", "--output", str(target)], tmp_path)
@@ -324,6 +302,7 @@ def test_output_writes_the_system_unit_there(tmp_path: Path) -> None:
     assert not user_unit_file(tmp_path).exists()
 
 
+@pytest.mark.e2e
 def test_second_identical_run_is_up_to_date(tmp_path: Path) -> None:
     assert install(["install-service", "--user"], tmp_path).returncode == 0
     path = user_unit_file(tmp_path)
@@ -334,6 +313,7 @@ def test_second_identical_run_is_up_to_date(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == written
 
 
+@pytest.mark.e2e
 def test_changed_unit_is_refused_without_force_and_replaced_with_force(tmp_path: Path) -> None:
     target = tmp_path / "mgremind.service"
     assert install(["install-service", "--output", str(target)], tmp_path).returncode == 0
@@ -355,6 +335,7 @@ def test_changed_unit_is_refused_without_force_and_replaced_with_force(tmp_path:
     assert target.read_text(encoding="utf-8") == fresh
 
 
+@pytest.mark.e2e
 def test_changed_user_unit_is_refused_without_force(tmp_path: Path) -> None:
     path = write(user_unit_file(tmp_path), "[Service]\nExecStart=/usr/bin/true\n", 0o644)
     refused = install(["install-service", "--user"], tmp_path)
@@ -365,6 +346,7 @@ def test_changed_user_unit_is_refused_without_force(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == printed_unit(tmp_path, "--user")
 
 
+@pytest.mark.e2e
 def test_print_writes_nothing(tmp_path: Path) -> None:
     system_unit_existed = SYSTEM_UNIT_FILE.exists()
     for args in (["--user"], [], ["--output", str(tmp_path / "out.service")]):
@@ -378,6 +360,7 @@ def test_print_writes_nothing(tmp_path: Path) -> None:
     assert SYSTEM_UNIT_FILE.exists() == system_unit_existed
 
 
+@pytest.mark.e2e
 def test_next_steps_for_a_user_service(tmp_path: Path) -> None:
     result = install(["install-service", "--user"], tmp_path)
     assert result.returncode == 0, result.stderr
@@ -392,6 +375,7 @@ def test_next_steps_for_a_user_service(tmp_path: Path) -> None:
         assert command in result.stdout, f"{command!r} missing from:\n{result.stdout}"
 
 
+@pytest.mark.e2e
 def test_next_steps_for_a_system_service(tmp_path: Path) -> None:
     result = install(["install-service", "--output", str(tmp_path / "mgremind.service")], tmp_path)
     assert result.returncode == 0, result.stderr
@@ -407,6 +391,7 @@ def test_next_steps_for_a_system_service(tmp_path: Path) -> None:
     assert "systemctl --user" not in result.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("user", [False, True], ids=["system", "user"])
 def test_next_steps_check_the_config_the_unit_reads(tmp_path: Path, user: bool) -> None:
     """With --config the unit runs `-c PATH`: the printed check command must check that file, not
@@ -420,6 +405,7 @@ def test_next_steps_check_the_config_the_unit_reads(tmp_path: Path, user: bool) 
     assert all(f"-c {config.resolve()} check" in line for line in check_lines), result.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "config_text", ["this is = not TOML =", plan_toml("25:00:00")], ids=["not-toml", "invalid-plan"]
 )
@@ -446,6 +432,7 @@ def rendered_units(tmp_path: Path) -> tuple[Path, Path]:
     return system, user
 
 
+@pytest.mark.e2e
 def test_both_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     analyze = systemd_analyze()
     for unit in rendered_units(tmp_path):
@@ -465,6 +452,7 @@ def exposure(analyze: str, unit: Path) -> float:
     return float(found.group(1))
 
 
+@pytest.mark.e2e
 def test_system_unit_exposure_is_at_most_2(tmp_path: Path) -> None:
     analyze = systemd_analyze()
     system, _ = rendered_units(tmp_path)
@@ -472,6 +460,7 @@ def test_system_unit_exposure_is_at_most_2(tmp_path: Path) -> None:
     assert level <= 2.0, f"systemd-analyze security: exposure {level} > 2.0"
 
 
+@pytest.mark.e2e
 def test_system_unit_for_a_home_config_is_still_hardened(tmp_path: Path) -> None:
     """A config under a home directory relaxes ProtectHome to read-only; the unit stays <= 2.0."""
     analyze = systemd_analyze()
@@ -509,129 +498,42 @@ def test_stderr_is_journal_only_for_the_named_stream(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- journald prefixes: the daemon
 
 
-def ahead(seconds: float) -> dt.datetime:
-    """The first whole second (UTC) at least `seconds` from now: meal times have whole seconds."""
-    return dt.datetime.fromtimestamp(math.ceil(dt.datetime.now(UTC).timestamp() + seconds), UTC)
+@dataclass(frozen=True)
+class Run:
+    daemon: Daemon  # exited
+    reminder_id: str  # the reminder it sent to the console
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Polls until `condition`; the deadline only bounds a hang."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
+def reminded(tmp_path: Path, start: Start, *, journal: str | None, log_level: str | None = None) -> Run:
+    """A daemon on a plan whose one reminder, to the console, falls due LEAD seconds ahead: it sends it,
+    then gets SIGHUP with a broken config (the reload fails, the old plan runs on), then SIGTERM.
+    journal: "stderr" (JOURNAL_STREAM names its stderr), "stdout" (another stream), None (unset)."""
+    at = ahead(LEAD)
+    config = write_config(tmp_path, plan_toml(f"{at:%H:%M:%S}"))
+    daemon = start(config, args=["--log-level", log_level] if log_level else [], journal=journal)
+    reminder_id = f"{at.date().isoformat()}/breakfast"  # SPEC §3: DATE/MEAL, the date in UTC here
+    if log_level is None:
+        daemon.wait_for_log(f"sent {reminder_id} to console", 20)
+    else:  # no info lines: the console channel's output says it
+        daemon.wait_for_log("Magnesium: breakfast", 20, stream="stdout")
+    daemon.config.write_text("this is = not TOML =", encoding="utf-8")
+    daemon.send(signal.SIGHUP)
+    daemon.wait_for_log("keeping the previous plan", 20)
+    if log_level is None:
+        assert daemon.stop() == 0
+    else:  # nor the "stopped" line
+        daemon.send(signal.SIGTERM)
+        assert daemon.wait() == 0
+    return Run(daemon, reminder_id)
 
 
-@dataclass
-class DaemonRun:
-    """`mgremind -c CONFIG run` with stdout and stderr going to files."""
-
-    config: Path
-    stdout_file: Path
-    stderr_file: Path
-    process: subprocess.Popen[bytes]
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_file.read_text(encoding="utf-8", errors="replace")
-
-    @property
-    def stdout(self) -> str:
-        return self.stdout_file.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, text: str, *, stream: str = "stderr", timeout: float = 20.0) -> None:
-        def seen() -> bool:
-            found = text in (self.stdout if stream == "stdout" else self.stderr)
-            if not found and self.process.poll() is not None:
-                raise AssertionError(f"the daemon exited ({self.process.returncode}) before {text!r}:\n{self.stderr}")
-            return found
-
-        try:
-            wait_until(seen, timeout, f"{text!r} on the daemon's {stream}")
-        except AssertionError as error:
-            raise AssertionError(f"{error}\nits stderr:\n{self.stderr}") from None
-
-
-def start_daemon(
-    directory: Path,
-    config_text: str,
-    *,
-    journal: str,
-    log_level: str | None = None,
-    config_mode: int = 0o600,
-) -> DaemonRun:
-    """journal: "stderr" (JOURNAL_STREAM names the daemon's stderr), "other" (another file), "none"."""
-    directory.mkdir(parents=True)
-    config = write(directory / "config.toml", config_text, config_mode)
-    stdout_file, stderr_file = directory / "stdout", directory / "stderr"
-    env = clean_env(directory)
-    env["STATE_DIRECTORY"] = str(directory / "state")
-    with stdout_file.open("wb") as stdout, stderr_file.open("wb") as stderr:
-        if journal != "none":
-            named = os.fstat((stderr if journal == "stderr" else stdout).fileno())
-            env["JOURNAL_STREAM"] = f"{named.st_dev}:{named.st_ino}"
-        process = subprocess.Popen(
-            [str(MGREMIND), "-c", str(config), "run", *(["--log-level", log_level] if log_level else [])],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-        )
-    return DaemonRun(config, stdout_file, stderr_file, process)
-
-
-@dataclass
-class Runs:
-    reminder_id: str
-    journal: DaemonRun  # JOURNAL_STREAM names its stderr
-    plain: DaemonRun  # no JOURNAL_STREAM
-    other: DaemonRun  # JOURNAL_STREAM names another file
-    quiet: DaemonRun  # journal, --log-level warning
-    exposed: DaemonRun  # journal, a 0644 config with a URL holding a password
-    private: DaemonRun  # the same at 0600
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
-    """Six daemons at once (the file stays fast): four send a console reminder a few seconds ahead,
-    then get SIGHUP with a broken config; two only start, with a credential URL in their config."""
-    base = tmp_path_factory.mktemp("daemons")
-    at = ahead(4)
-    soon = plan_toml(f"{at:%H:%M:%S}")
-    # Six hours away: neither due during the test nor within catch_up (1m) of now.
-    later = plan_toml(f"{at + dt.timedelta(hours=6):%H:%M:%S}", urls=[SECRET_URL])
-    started = Runs(
-        reminder_id=f"{at.date().isoformat()}/breakfast",  # SPEC §3: DATE/MEAL, the date in UTC here
-        journal=start_daemon(base / "journal", soon, journal="stderr"),
-        plain=start_daemon(base / "plain", soon, journal="none"),
-        other=start_daemon(base / "other", soon, journal="other"),
-        quiet=start_daemon(base / "quiet", soon, journal="stderr", log_level="warning"),
-        exposed=start_daemon(base / "exposed", later, journal="stderr", config_mode=0o644),
-        private=start_daemon(base / "private", later, journal="stderr", config_mode=0o600),
-    )
-    everyone = [started.journal, started.plain, started.other, started.quiet, started.exposed, started.private]
-    try:
-        for run in (started.exposed, started.private):
-            run.wait_for("started: ")
-        for run in (started.journal, started.plain, started.other):
-            run.wait_for(f"sent {started.reminder_id} to console")
-        started.quiet.wait_for("Magnesium: breakfast", stream="stdout")
-        for run in (started.journal, started.plain, started.other, started.quiet):
-            run.config.write_text("this is = not TOML =", encoding="utf-8")
-            run.process.send_signal(signal.SIGHUP)
-        for run in (started.journal, started.plain, started.other, started.quiet):
-            run.wait_for("keeping the previous plan")
-        for run in everyone:
-            run.process.send_signal(signal.SIGTERM)
-        for run in everyone:
-            run.process.wait(timeout=10)
-        yield started
-    finally:
-        for run in everyone:
-            if run.process.poll() is None:
-                run.process.kill()
-                run.process.wait(timeout=10)
+def started_with_a_secret(tmp_path: Path, start: Start, config_mode: int) -> Daemon:
+    """A daemon (JOURNAL_STREAM names its stderr) on a config at `config_mode` with a URL holding a
+    password; its reminder six hours away (neither due nor within catch_up of now). Started, stopped."""
+    config = write_config(tmp_path, plan_toml(f"{ahead(6 * 3600):%H:%M:%S}", urls=[SECRET_URL]), config_mode)
+    daemon = start(config, journal="stderr").ready()
+    assert daemon.stop() == 0
+    return daemon
 
 
 def journal_lines(text: str) -> list[tuple[int, str]]:
@@ -644,20 +546,24 @@ def journal_lines(text: str) -> list[tuple[int, str]]:
     return parsed
 
 
-def test_journal_lines_carry_the_priority_and_no_timestamp(runs: Runs) -> None:
-    lines = journal_lines(runs.journal.stderr)
-    assert (6, f"sent {runs.reminder_id} to console") in lines, runs.journal.stderr
+@pytest.mark.e2e
+def test_journal_lines_carry_the_priority_and_no_timestamp(tmp_path: Path, start: Start) -> None:
+    run = reminded(tmp_path, start, journal="stderr")
+    lines = journal_lines(run.daemon.stderr)
+    assert (6, f"sent {run.reminder_id} to console") in lines, run.daemon.stderr
     assert any(priority == 6 and message.startswith("started: ") for priority, message in lines)
     stamped = [message for _, message in lines if STARTS_WITH_DATE.match(message)]
     assert stamped == [], "journald adds the time: the daemon must not"
-    assert "Magnesium: breakfast" in runs.journal.stdout
+    assert "Magnesium: breakfast" in run.daemon.stdout
 
 
-def test_journal_error_lines_have_priority_3(runs: Runs) -> None:
+@pytest.mark.e2e
+def test_journal_error_lines_have_priority_3(tmp_path: Path, start: Start) -> None:
     """SIGHUP with a broken config: the reload failure is an error (<3>), the old plan keeps running."""
-    lines = journal_lines(runs.journal.stderr)
+    run = reminded(tmp_path, start, journal="stderr")
+    lines = journal_lines(run.daemon.stderr)
     failures = [(priority, message) for priority, message in lines if message.startswith("reload failed")]
-    assert failures, runs.journal.stderr
+    assert failures, run.daemon.stderr
     assert all(priority == 3 for priority, _ in failures), failures
     assert (3, "reload failed: keeping the previous plan") in failures
 
@@ -670,43 +576,53 @@ def assert_timestamped(stderr: str) -> None:
         assert not line.startswith("<"), line
 
 
-def test_without_journal_stream_lines_carry_a_timestamp(runs: Runs) -> None:
-    stderr = runs.plain.stderr
+@pytest.mark.e2e
+def test_without_journal_stream_lines_carry_a_timestamp(tmp_path: Path, start: Start) -> None:
+    run = reminded(tmp_path, start, journal=None)
+    stderr = run.daemon.stderr
     assert_timestamped(stderr)
-    assert re.search(rf"^\S+ \S+ INFO sent {re.escape(runs.reminder_id)} to console$", stderr, re.MULTILINE)
+    assert re.search(rf"^\S+ \S+ INFO sent {re.escape(run.reminder_id)} to console$", stderr, re.MULTILINE)
     assert re.search(r"^\S+ \S+ ERROR reload failed: keeping the previous plan$", stderr, re.MULTILINE)
 
 
-def test_journal_stream_of_another_file_means_timestamps(runs: Runs) -> None:
+@pytest.mark.e2e
+def test_journal_stream_of_another_file_means_timestamps(tmp_path: Path, start: Start) -> None:
     """A child of a service inherits $JOURNAL_STREAM with another stderr: it counts only for its stream."""
-    stderr = runs.other.stderr
+    run = reminded(tmp_path, start, journal="stdout")
+    stderr = run.daemon.stderr
     assert_timestamped(stderr)
-    assert f"INFO sent {runs.reminder_id} to console" in stderr
+    assert f"INFO sent {run.reminder_id} to console" in stderr
 
 
-def test_log_level_warning_hides_info_lines(runs: Runs) -> None:
-    lines = journal_lines(runs.quiet.stderr)
+@pytest.mark.e2e
+def test_log_level_warning_hides_info_lines(tmp_path: Path, start: Start) -> None:
+    run = reminded(tmp_path, start, journal="stderr", log_level="warning")
+    lines = journal_lines(run.daemon.stderr)
     assert [message for priority, message in lines if priority > 4] == []
     assert (3, "reload failed: keeping the previous plan") in lines
-    assert "Magnesium: breakfast" in runs.quiet.stdout, "the reminder itself is still delivered"
+    assert "Magnesium: breakfast" in run.daemon.stdout, "the reminder itself is still delivered"
 
 
-def test_daemon_warns_at_start_about_an_exposed_config(runs: Runs) -> None:
-    lines = journal_lines(runs.exposed.stderr)
-    config = runs.exposed.config
+@pytest.mark.e2e
+def test_daemon_warns_at_start_about_an_exposed_config(tmp_path: Path, start: Start) -> None:
+    exposed = started_with_a_secret(tmp_path, start, 0o644)
+    lines = journal_lines(exposed.stderr)
+    config = exposed.config
     warnings = [message for priority, message in lines if EXPOSED in message]
-    assert len(warnings) == 1, runs.exposed.stderr
+    assert len(warnings) == 1, exposed.stderr
     assert (4, warnings[0]) in lines, "the exposure warning is a warning (<4>)"
     assert str(config) in warnings[0] and "urls_file" in warnings[0]
-    assert "user:pw" not in runs.exposed.stderr, "the secret itself never appears in the log"
+    assert "user:pw" not in exposed.stderr, "the secret itself never appears in the log"
     started_at = next(i for i, (_, message) in enumerate(lines) if message.startswith("started: "))
     assert lines.index((4, warnings[0])) < started_at, "the warning comes at start"
 
 
-def test_daemon_says_nothing_about_a_private_config(runs: Runs) -> None:
-    assert "started: " in runs.private.stderr
-    assert EXPOSED not in runs.private.stderr
-    assert "chmod" not in runs.private.stderr
+@pytest.mark.e2e
+def test_daemon_says_nothing_about_a_private_config(tmp_path: Path, start: Start) -> None:
+    private = started_with_a_secret(tmp_path, start, 0o600)
+    assert "started: " in private.stderr
+    assert EXPOSED not in private.stderr
+    assert "chmod" not in private.stderr
 
 
 # ---------------------------------------------------------------------------- permission warning: check
@@ -756,7 +672,9 @@ def test_check_is_quiet_about_a_private_config(tmp_path: Path, capsys: pytest.Ca
 @pytest.mark.usefixtures("no_credentials_directory")
 def test_check_warns_about_an_exposed_urls_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # The main config holds no secret: readable by all, that is fine.
-    config = write(tmp_path / "config.toml", plan_toml("08:00:00", notify_extra='urls_file = "secret-urls.txt"'), 0o644)
+    config = write(
+        tmp_path / "config.toml", plan_toml("08:00:00", notify_extra={"urls_file": '"secret-urls.txt"'}), 0o644
+    )
     urls = write(tmp_path / "secret-urls.txt", f"# my channels\n\n{SECRET_URL}\n", 0o644)
     assert_names(check(config, capsys), urls)
     urls.chmod(0o600)
@@ -768,7 +686,9 @@ def test_check_warns_about_an_exposed_credential(
 ) -> None:
     """Under systemd, urls_file is read from $CREDENTIALS_DIRECTORY (LoadCredential=): that file counts."""
     monkeypatch.delenv("MGREMIND_CONFIG", raising=False)
-    config = write(tmp_path / "config.toml", plan_toml("08:00:00", notify_extra='urls_file = "secret-urls.txt"'), 0o644)
+    config = write(
+        tmp_path / "config.toml", plan_toml("08:00:00", notify_extra={"urls_file": '"secret-urls.txt"'}), 0o644
+    )
     credential = write(tmp_path / "credentials" / "secret-urls.txt", f"{SECRET_URL}\n", 0o644)
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(credential.parent))
     assert_names(check(config, capsys), credential)
@@ -785,7 +705,7 @@ def test_check_warns_about_an_exposed_credential(
 def test_check_warns_about_an_exposed_apprise_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], apprise_text: str
 ) -> None:
-    config = write(tmp_path / "config.toml", plan_toml("08:00:00", notify_extra='config = "apprise.yml"'), 0o644)
+    config = write(tmp_path / "config.toml", plan_toml("08:00:00", notify_extra={"config": '"apprise.yml"'}), 0o644)
     apprise_config = write(tmp_path / "apprise.yml", apprise_text, 0o644)
     assert_names(check(config, capsys), apprise_config)
     apprise_config.chmod(0o600)
@@ -798,7 +718,7 @@ def test_check_warns_about_credentials_given_as_apprise_yaml_keys(
 ) -> None:
     """apprise's YAML config may give the password as a key of the URL's entry (apprise reads
     user "bob", password "hunter2" from this file): the file holds a credential all the same."""
-    config = write(tmp_path / "config.toml", plan_toml("08:00:00", notify_extra='config = "apprise.yml"'), 0o644)
+    config = write(tmp_path / "config.toml", plan_toml("08:00:00", notify_extra={"config": '"apprise.yml"'}), 0o644)
     apprise_config = write(
         tmp_path / "apprise.yml",
         "urls:\n  - json://example.com/notify:\n      - user: bob\n        pass: hunter2\n",
@@ -812,7 +732,7 @@ def test_check_is_quiet_about_urls_without_credentials(tmp_path: Path, capsys: p
     plain = ["ntfy://mytopic", "json://127.0.0.1:8080/notify"]
     config = write(
         tmp_path / "config.toml",
-        plan_toml("08:00:00", urls=plain, notify_extra='urls_file = "urls.txt"\nconfig = "apprise.yml"'),
+        plan_toml("08:00:00", urls=plain, notify_extra={"urls_file": '"urls.txt"', "config": '"apprise.yml"'}),
         0o644,
     )
     write(tmp_path / "urls.txt", "\n".join(plain) + "\n", 0o644)

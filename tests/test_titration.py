@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import textwrap
 
 from conftest import config_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plans import citrate, magnesium, meal, table, timezone
 
 from mgremind.model import Config
 from mgremind.plan import plan_day, plan_days
@@ -41,36 +41,17 @@ def ramp_config(
     daily_mg: float = 400,
 ) -> Config:
     """Two meals, a 1 mg-a-step citrate (any target splits exactly), the given ramp."""
-    hold = f"hold_days = {hold_days}\n" if hold_days is not None else ""
-    text = f"""\
-        timezone = "UTC"
-
-        [[meal]]
-        name = "breakfast"
-        time = "08:00"
-
-        [[meal]]
-        name = "dinner"
-        time = "18:00"
-
-        [[supplement]]
-        id = "citrate"
-        name = "Magnesium citrate"
-        nutrient = "magnesium"
-        unit = "capsule"
-        mg_per_unit = 1
-
-        [magnesium]
-        daily_mg = {daily_mg}
-        max_dose_mg = 1000
-
-        [titration]
-        start = {start.isoformat()}
-        start_mg = {start_mg}
-        step_mg = {step_mg}
-        every_days = {every_days}
-        """
-    return config_from(textwrap.dedent(text) + hold)
+    hold = {"hold_days": str(hold_days)} if hold_days is not None else {}
+    ramp = table(
+        "titration",
+        start=start.isoformat(),
+        start_mg=str(start_mg),
+        step_mg=str(step_mg),
+        every_days=str(every_days),
+        **hold,
+    )
+    meals = meal("breakfast", "08:00") + meal("dinner", "18:00")
+    return config_from(timezone("UTC") + meals + citrate(1) + magnesium(daily_mg, max_dose_mg="1000") + ramp)
 
 
 def day(index: int) -> dt.date:

@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable
 
 UTC = dt.timezone.utc
+# Seconds from writing a plan to its first meal: the daemon starts (its "started" line, which a test
+# waits for) in about 0.6 s, a few times that on a busy machine.
+LEAD = 2.0
 
 
 def ahead(seconds: float) -> dt.datetime:
