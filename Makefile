@@ -13,7 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The daemon on the example plan: reminders go to the console (no channel is configured).
-# It first shows what is coming; Ctrl-C stops it.
+# It first shows what is coming; Ctrl-C stops it. Its state stays in the checkout (.state/),
+# never in your real ~/.local/state/mgremind.
+run: export STATE_DIRECTORY := $(CURDIR)/.state
 run: $(STAMP)
 	$(BIN)/mgremind -c config.example.toml next --count 3
 	exec $(BIN)/mgremind -c config.example.toml run

@@ -18,7 +18,7 @@ from mgremind.config.paths import ConfigNotFound, find_config, state_file
 from mgremind.config.secrets import exposed_secret_files
 from mgremind.history import Supply, due_unacknowledged, history, supplies
 from mgremind.loader import load_config
-from mgremind.model import Config, ConfigError, Problem, Reminder, printable
+from mgremind.model import FIRST_YEAR, LAST_YEAR, Config, ConfigError, Problem, Reminder, StateError, printable
 from mgremind.plan import plan_days, upcoming
 from mgremind.render import (
     check_summary,
@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 LEVELS = ("debug", "info", "warning", "error")
-
-
-# Dates a plan can be asked about: far enough from date.max that N days after still exist.
-FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
 def _date(text: str) -> dt.date:
@@ -261,9 +257,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `mgremind plan --days 365 | head`
         sys.stderr.close()
         return EXIT_OK
+    except StateError as error:  # damaged, locked, unreadable or foreign: one line, never a traceback
+        print(f"mgremind: {printable(str(error))}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    import logging
+
+    from mgremind.logs import setup_logging
+    from mgremind.notify import ChannelError, setup_channels  # apprise: only when there is a URL to parse
+
+    # What `run` refuses, `check` refuses: the very channels `run` builds (apprise's lines scrubbed).
+    try:
+        setup_channels(config, os.environ, setup_logging(logging.WARNING))
+    except ChannelError as error:
+        print(f"mgremind: {printable(str(error))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     records = _records(config)
     warnings = exposed_secret_files(config, os.environ)
     warnings += [Problem(s.supplement.key, supply_text(s)) for s in records.supplies(config, now) if s.low]
@@ -484,31 +494,24 @@ def _run(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _notify_test(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     from mgremind.logs import setup_logging
-    from mgremind.notify import (
-        ChannelError,
-        channel_secrets,
-        configured_urls,
-        load_channels,
-        secret_fragments,
-        send_safely,
-    )
+    from mgremind.notify import ChannelError, NoChannel, send_explained, setup_channels
 
     secrets = setup_logging(max(_level(args), 30))  # warnings and errors only: the results are printed
     try:
-        secrets.fragments = secret_fragments(configured_urls(config, os.environ))
-        channels = load_channels(config, os.environ)
-        secrets.fragments = sorted({*secrets.fragments, *channel_secrets(channels)}, key=len, reverse=True)
+        setup = setup_channels(config, os.environ, secrets)
     except ChannelError as error:
-        print(f"mgremind: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        print(f"mgremind: {printable(str(error))}", file=sys.stderr)
+        return EXIT_FAILURE if isinstance(error, NoChannel) else EXIT_BAD_INPUT  # no channel: nothing reached
     title = f"{config.notify.title}: test"
     body = f"mgremind {__version__} can reach this channel ({now.strftime('%Y-%m-%d %H:%M %Z')})."
+    tested = [("", channel) for channel in setup.channels] + [("caregiver  ", c) for c in setup.caregivers]
     failed = 0
-    for channel in channels:
-        problem = send_safely(channel, title, body)
+    for role, channel in tested:
+        problem = send_explained(channel, title, body, setup.secrets)
         failed += problem is not None
-        print(f"{'ok    ' if problem is None else 'FAILED'}  {channel.label}" + (f"  ({problem})" if problem else ""))
-    print(f"{len(channels) - failed} of {len(channels)} channel(s) reached")
+        outcome = f"  ({printable(problem)})" if problem else ""
+        print(f"{'ok    ' if problem is None else 'FAILED'}  {role}{channel.label}{outcome}")
+    print(f"{len(tested) - failed} of {len(tested)} channel(s) reached")
     return EXIT_FAILURE if failed else EXIT_OK
 
 

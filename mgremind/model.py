@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo
 UTC = dt.timezone.utc
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS = frozenset(range(7))
+# The years a plan can be about: far enough from date.min and date.max that a day before or
+# N days after, in any zone, still exist.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
 # ---------------------------------------------------------------------------- problems
@@ -45,6 +48,10 @@ class ConfigError(Exception):
 
     def lines(self) -> list[str]:
         return [problem.render(self.source) for problem in self.problems]
+
+
+class StateError(Exception):
+    """The state file cannot be used; the message says which file, why, and what to do."""
 
 
 def printable(text: str) -> str:

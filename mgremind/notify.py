@@ -3,28 +3,37 @@
 Every URL is known here only as a `Channel` with a redacted label (apprise renders a URL
 with its secrets hidden) and a key (a hash) for the state database. `SecretFilter`
 scrubs the raw URLs and their secret parts out of every log record, apprise's included.
-Imported by `run` and `notify-test` only: apprise is slow to import.
+
+`setup_channels` is what `check`, `run` and `notify-test` build, so `check` refuses exactly what
+`run` refuses: every URL parsed by apprise, `urls_file` and `config` regular files of at most
+1 MB, at least one channel. Imported by those three only; apprise itself is imported only when a
+URL is to be parsed (a console-only `check` stays fast).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-import apprise
-
-from mgremind.config.secrets import url_lines, urls_file_path
+from mgremind.config.secrets import UnreadableFile, numbered_url_lines, read_small_file, urls_file_path
+from mgremind.logs import SecretFilter
 from mgremind.model import Config
 from mgremind.render import redact_url
 
 
 class ChannelError(Exception):
     """A channel could not be set up; the message is safe to show (no secret in it)."""
+
+
+class NoChannel(ChannelError):
+    """The configuration leaves no channel at all: no reminder would reach anyone."""
 
 
 class Channel(NamedTuple):
@@ -58,13 +67,17 @@ def console_channel(stream: TextIO | None = None) -> Channel:
 
 
 def _apprise_channel(service: Any, raw_url: str) -> Channel:
+    import apprise
+
     # apprise waits up to 5.5 s between two messages of one service (rate limits of public
     # services); a reminder daemon sends a few a day, and a held-back reminder is a late one.
     service.request_rate_per_sec = 0
 
+    text = apprise.NotifyFormat.TEXT
+
     def send(title: str, body: str) -> bool:
         # Plain text: the body is lines of doses and notes, not HTML or markdown.
-        return bool(service.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT))
+        return bool(service.notify(body=body, title=title, body_format=text))
 
     label = channel_label(service)
     return Channel(channel_key(raw_url), label, send, frozenset(_fragments(raw_url, label)))
@@ -84,13 +97,16 @@ def shown_url(service: Any, privacy: bool = True) -> str:
 
 
 def read_urls_file(path: Path) -> list[str]:
+    return [url for _, url in _numbered_urls(path)]
+
+
+def _numbered_urls(path: Path) -> list[tuple[int, str]]:
+    """The URLs of a urls_file with their line numbers. Raises ChannelError (a FIFO, a device,
+    more than 1 MB, not UTF-8, missing or unreadable)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ChannelError(f"{path}: cannot read the URL file: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise ChannelError(f"{path}: the URL file is not UTF-8 text") from None
-    return url_lines(text)
+        return numbered_url_lines(read_small_file(path, "urls_file"))
+    except UnreadableFile as error:
+        raise ChannelError(str(error)) from None
 
 
 def configured_urls(config: Config, environ: Mapping[str, str]) -> list[str]:
@@ -102,19 +118,61 @@ def configured_urls(config: Config, environ: Mapping[str, str]) -> list[str]:
 
 
 def load_channels(config: Config, environ: Mapping[str, str] | None = None) -> list[Channel]:
-    """The channels of a configuration, each apprise service on its own. Raises ChannelError."""
+    """The channels of a configuration, each apprise service on its own. Raises ChannelError,
+    NoChannel when there is none at all (no URL, an empty urls_file, console = false)."""
     environ = os.environ if environ is None else environ
-    channels = _url_channels(configured_urls(config, environ), "notification")
-    if config.notify.config is not None:
-        channels.extend(_config_channels(config.notify.config))
-    if config.notify.console:
+    notify = config.notify
+    channels = _url_channels(notify.urls, "notification")
+    urls_file = None if notify.urls_file is None else urls_file_path(notify.urls_file, environ)
+    if urls_file is not None:
+        for number, url in _numbered_urls(urls_file):
+            # A line that is not a URL may be a secret (a token pasted alone): never shown.
+            channels.extend(_url_channels([url], f"{urls_file}: line {number}", shown=False))
+    if notify.config is not None:
+        channels.extend(_config_channels(notify.config))
+    if notify.console:
         channels.append(console_channel())
+    if not channels:
+        raise NoChannel(_no_channel_message(config, urls_file))
     return channels
+
+
+def _no_channel_message(config: Config, urls_file: Path | None) -> str:
+    set_console = f"or set console = true in [notify] of {config.source}"
+    if urls_file is not None:
+        return (
+            f"{urls_file}: no channel: the urls_file holds no URL and console = false; "
+            f"put an apprise URL in it (one a line, e.g. ntfy://ntfy.sh/your-topic) {set_console}"
+        )
+    return (
+        f"{config.source}: no channel: [notify] has no URL and console = false; add an apprise URL "
+        f'(urls = ["ntfy://ntfy.sh/your-topic"], or a urls_file) {set_console}'
+    )
 
 
 def caregiver_channels(config: Config) -> list[Channel]:
     """The channels of `caregiver_urls`, told about missed doses. Raises ChannelError."""
     return _url_channels(config.notify.caregiver_urls, "caregiver")
+
+
+class ChannelSetup(NamedTuple):
+    channels: list[Channel]  # the reminders' channels: never empty
+    caregivers: list[Channel]  # told about missed doses
+    secrets: list[str]  # what no log line may show, the longest first
+
+
+def setup_channels(config: Config, environ: Mapping[str, str], log_filter: SecretFilter) -> ChannelSetup:
+    """Every channel of a configuration, as `run` builds them at start: what `check` checks and
+    `notify-test` sends to. The log filter learns the URLs' secrets before apprise parses them
+    (it logs a URL it cannot parse), and every channel's once they are built.
+    Raises ChannelError (NoChannel when there is none)."""
+    secrets = secret_fragments([*configured_urls(config, environ), *config.notify.caregiver_urls])
+    log_filter.fragments = sorted({*log_filter.fragments, *secrets}, key=len, reverse=True)
+    channels = load_channels(config, environ)
+    caregivers = caregiver_channels(config)
+    every = sorted({*secrets, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True)
+    log_filter.fragments = sorted({*log_filter.fragments, *every}, key=len, reverse=True)
+    return ChannelSetup(channels, caregivers, every)
 
 
 def tell_caregivers(config: Config, title: str, body: str) -> list[str]:
@@ -127,21 +185,34 @@ def tell_caregivers(config: Config, title: str, body: str) -> list[str]:
     return failures
 
 
-def _url_channels(urls: Iterable[str], kind: str) -> list[Channel]:
+def _url_channels(urls: Iterable[str], kind: str, shown: bool = True) -> list[Channel]:
+    """A channel per apprise service of each URL; `kind` names a URL in an error ("caregiver" →
+    "caregiver URL 2 (json://***)"), or, not `shown`, is the whole name of the one URL given."""
+    urls = list(urls)
+    if not urls:
+        return []
+    import apprise
+
     channels: list[Channel] = []
     for index, url in enumerate(urls):
         services = apprise.Apprise()
         if not services.add(url):
-            raise ChannelError(f"{kind} URL {index + 1} ({redact_url(url)}) is not one apprise understands")
+            where = f"{kind} URL {index + 1} ({redact_url(url)})" if shown else kind
+            raise ChannelError(f"{where} is not a URL apprise understands; see `apprise --details` for its services")
         channels.extend(_apprise_channel(service, url) for service in services)
     return channels
 
 
 def _config_channels(path: Path) -> list[Channel]:
-    if not path.is_file():
-        raise ChannelError(f"{path}: the apprise configuration file does not exist")
+    import apprise
+
+    try:
+        # Read here, safely, and handed over as text: apprise would open a FIFO or a device.
+        text = read_small_file(path, "apprise configuration file")
+    except UnreadableFile as error:
+        raise ChannelError(str(error)) from None
     document = apprise.AppriseConfig()
-    if not document.add(str(path)):
+    if not document.add_config(text):
         raise ChannelError(f"{path}: apprise cannot read this configuration file")
     services = apprise.Apprise()
     services.add(document)
@@ -156,12 +227,30 @@ def _config_channels(path: Path) -> list[Channel]:
 
 def secret_fragments(urls: Iterable[str]) -> list[str]:
     """The parts of each URL that its label hides: passwords, tokens, keys, and the whole URL."""
+    urls = list(urls)
+    if not urls:
+        return []
+    import apprise
+
     fragments: set[str] = set()
-    for url in urls:
-        services = apprise.Apprise()
-        shown = " ".join(channel_label(service) for service in services) if services.add(url) else ""
-        fragments |= _fragments(url, shown)
+    # apprise logs a URL it cannot parse, secrets and all, and these fragments are what the log
+    # filter does not know yet: it is told nothing here (the channels, built next, tell it again).
+    with _apprise_silenced():
+        for url in urls:
+            services = apprise.Apprise()
+            shown = " ".join(channel_label(service) for service in services) if services.add(url) else ""
+            fragments |= _fragments(url, shown)
     return sorted(fragments, key=len, reverse=True)
+
+
+@contextlib.contextmanager
+def _apprise_silenced() -> Iterator[None]:
+    logger = logging.getLogger("apprise")
+    disabled, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = disabled
 
 
 def channel_secrets(channels: Iterable[Channel]) -> list[str]:
@@ -183,3 +272,63 @@ def _fragments(url: str, shown: str) -> set[str]:
         if len(part) >= 4 and part not in shown and not word:
             fragments.add(part)
     return fragments
+
+
+# ---------------------------------------------------------------------------- why a send failed
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def send_explained(channel: Channel, title: str, body: str, secrets: Iterable[str] = ()) -> str | None:
+    """send_safely, and on a failure why, as apprise logged it: the HTTP status, connection
+    refused, a timeout... Every line of apprise's is scrubbed of the channel's secrets and of
+    `secrets`. For `notify-test`: apprise's logger is taken over for the one send (one thread)."""
+    logger = logging.getLogger("apprise")
+    collected = _Records()
+    saved = logger.level, logger.propagate
+    logger.addHandler(collected)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # its lines are told below, not logged: they would say it twice
+    try:
+        problem = send_safely(channel, title, body)
+    finally:
+        logger.removeHandler(collected)
+        logger.level, logger.propagate = saved
+    if problem is None:
+        return None
+    scrub = SecretFilter(sorted({*secrets, *channel.secrets}, key=len, reverse=True))
+    messages = []
+    for record in collected.records:
+        scrub.filter(record)
+        messages.append((record.levelno, " ".join(record.getMessage().split())))
+    return failure_reason(messages) or problem
+
+
+_STATUS = re.compile(r"\berror=(\d{3})\b")
+_CAUSES = (
+    (re.compile(r"connection refused|errno 111\b", re.IGNORECASE), "connection refused"),
+    (re.compile(r"timed? ?out|timeout", re.IGNORECASE), "timeout"),
+    (re.compile(r"name or service not known|nodename nor servname|getaddrinfo|name resolution", re.I), "unknown host"),
+    (re.compile(r"certificate|ssl", re.IGNORECASE), "TLS error"),
+    (re.compile(r"network is unreachable|no route to host", re.IGNORECASE), "network unreachable"),
+)
+
+
+def failure_reason(messages: Iterable[tuple[int, str]]) -> str:
+    """One line from apprise's (scrubbed) log lines of a failed send: what kind of failure
+    ("HTTP 500", "connection refused", "timeout"), then apprise's own warning."""
+    messages = list(messages)
+    # Warnings, and the exception apprise logs at DEBUG; not its other DEBUG lines (the payload).
+    text = " ".join(message for level, message in messages if level >= logging.WARNING or "Exception" in message)
+    kind = next((f"HTTP {match.group(1)}" for match in [_STATUS.search(text)] if match), "")
+    kind = kind or next((cause for pattern, cause in _CAUSES if pattern.search(text)), "")
+    said = next((message for level, message in messages if level >= logging.WARNING), "")
+    said = said if len(said) <= 200 else said[:199] + "…"
+    return ": ".join(part for part in (kind, said) if part)

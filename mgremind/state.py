@@ -13,8 +13,13 @@ import datetime as dt
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
+
+from mgremind.model import StateError
+
+__all__ = ["SCHEMA_VERSION", "Delivery", "State", "StateError"]
 
 SCHEMA_VERSION = 2
 
@@ -64,10 +69,6 @@ MIGRATIONS: tuple[str, ...] = (
 
 # meta key: set while the caregivers have been told of missed doses and not yet that they were taken again.
 ESCALATED = "escalated_at"
-
-
-class StateError(Exception):
-    """The state file cannot be used; the message says which file and why."""
 
 
 class Delivery(NamedTuple):
@@ -120,21 +121,18 @@ class State:
             raise sqlite3.DatabaseError(
                 f"schema version {version} is newer than this mgremind knows ({SCHEMA_VERSION}); upgrade mgremind"
             )
+        if version == 0:
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            if tables:  # never migrate another program's database in place
+                raise sqlite3.DatabaseError(f"it is another program's database (tables: {', '.join(tables[:5])})")
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            db.execute("BEGIN IMMEDIATE")
-            # Another process (the daemon and a command, started together) may have migrated
-            # between the read above and this lock: read again under the lock.
-            if db.execute("PRAGMA user_version").fetchone()[0] >= target:
-                db.execute("COMMIT")
-                continue
-            try:
-                for statement in _statements(MIGRATIONS[target - 1]):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {target}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            with self._access(transaction=True) as locked:
+                # Another process (the daemon and a command, started together) may have migrated
+                # between the read above and this lock: read again under the lock.
+                if locked.execute("PRAGMA user_version").fetchone()[0] < target:
+                    for statement in _statements(MIGRATIONS[target - 1]):
+                        locked.execute(statement)
+                    locked.execute(f"PRAGMA user_version = {target}")
         db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (_iso(now),))
         with contextlib.suppress(OSError):  # not ours to change (e.g. a shared directory): keep going
             os.chmod(self.path, 0o600)
@@ -143,130 +141,141 @@ class State:
         with self._lock:
             self._db.close()
 
+    @contextlib.contextmanager
+    def _access(self, transaction: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection, one thread at a time; with `transaction`, inside BEGIN IMMEDIATE …
+        COMMIT, rolled back on any error. Every SQLite error leaves as a StateError naming the
+        file: no command answers a damaged, locked or read-only state with a traceback."""
+        with self._lock:
+            try:
+                if transaction:
+                    self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    if transaction:
+                        self._db.execute("COMMIT")
+                except BaseException:
+                    # SQLite may have rolled back already (a full disk, an I/O error): a second
+                    # ROLLBACK would raise "no transaction is active" and hide the real error.
+                    if transaction and self._db.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise StateError(_failure(self.path, error)) from None
+
     # ------------------------------------------------------------------ reads
 
     @property
     def created_at(self) -> dt.datetime:
         """When this state began: reminders before it are nobody's business."""
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()
-        return dt.datetime.fromisoformat(row[0])
+        with self._access() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()
+            return _instant(row[0] if row else None)
 
     def outcome(self, reminder_id: str) -> str | None:
         """ "delivered", "missed", or None while the reminder is still open."""
-        with self._lock:
-            row = self._db.execute("SELECT outcome FROM reminder WHERE id = ?", (reminder_id,)).fetchone()
+        with self._access() as db:
+            row = db.execute("SELECT outcome FROM reminder WHERE id = ?", (reminder_id,)).fetchone()
         return row[0] if row else None
 
     def deliveries(self, reminder_id: str) -> dict[str, Delivery]:
         """Each channel's delivery of a reminder, by channel key."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._access() as db:
+            rows = db.execute(
                 "SELECT channel, status, attempts, first_attempt_at FROM delivery WHERE reminder_id = ?",
                 (reminder_id,),
             ).fetchall()
-        return {row[0]: Delivery(row[1], row[2], dt.datetime.fromisoformat(row[3])) for row in rows}
+            return {row[0]: Delivery(row[1], row[2], _instant(row[3])) for row in rows}
 
     # ------------------------------------------------------------------ writes
 
     def begin_delivery(self, reminder_id: str, channel: str, now: dt.datetime) -> bool:
         """Records an attempt before the channel is asked. True when an earlier attempt was
         interrupted between sending and recording, so the message may already be there."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute(
-                    "SELECT status FROM delivery WHERE reminder_id = ? AND channel = ?", (reminder_id, channel)
-                ).fetchone()
-                self._db.execute(
-                    "INSERT INTO delivery (reminder_id, channel, status, attempts, first_attempt_at, updated_at) "
-                    "VALUES (?, ?, 'sending', 1, ?, ?) ON CONFLICT (reminder_id, channel) DO UPDATE SET "
-                    "status = 'sending', attempts = attempts + 1, updated_at = excluded.updated_at",
-                    (reminder_id, channel, _iso(now), _iso(now)),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._access(transaction=True) as db:
+            row = db.execute(
+                "SELECT status FROM delivery WHERE reminder_id = ? AND channel = ?", (reminder_id, channel)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO delivery (reminder_id, channel, status, attempts, first_attempt_at, updated_at) "
+                "VALUES (?, ?, 'sending', 1, ?, ?) ON CONFLICT (reminder_id, channel) DO UPDATE SET "
+                "status = 'sending', attempts = attempts + 1, updated_at = excluded.updated_at",
+                (reminder_id, channel, _iso(now), _iso(now)),
+            )
         return bool(row and row[0] == "sending")
 
     def finish_delivery(self, reminder_id: str, channel: str, now: dt.datetime, error: str | None) -> None:
         """The channel accepted the message (error None) or refused it."""
         status = "sent" if error is None else "failed"
-        with self._lock:
-            self._db.execute(
+        with self._access() as db:
+            db.execute(
                 "UPDATE delivery SET status = ?, error = ?, updated_at = ? WHERE reminder_id = ? AND channel = ?",
                 (status, error, _iso(now), reminder_id, channel),
             )
 
     def acknowledge(self, reminder_id: str, status: str, now: dt.datetime) -> str | None:
         """Records "taken" or "skipped"; returns what was recorded before, if anything."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT status FROM ack WHERE reminder_id = ?", (reminder_id,)).fetchone()
-                self._db.execute(
-                    "INSERT INTO ack (reminder_id, status, at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (reminder_id) DO UPDATE SET status = excluded.status, at = excluded.at",
-                    (reminder_id, status, _iso(now)),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._access(transaction=True) as db:
+            row = db.execute("SELECT status FROM ack WHERE reminder_id = ?", (reminder_id,)).fetchone()
+            db.execute(
+                "INSERT INTO ack (reminder_id, status, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (reminder_id) DO UPDATE SET status = excluded.status, at = excluded.at",
+                (reminder_id, status, _iso(now)),
+            )
         return row[0] if row else None
 
     def acknowledgements(self) -> dict[str, str]:
         """ "taken" or "skipped" by reminder id."""
-        with self._lock:
-            rows = self._db.execute("SELECT reminder_id, status FROM ack").fetchall()
+        with self._access() as db:
+            rows = db.execute("SELECT reminder_id, status FROM ack").fetchall()
         return dict(rows)
 
     def add_report(self, day: dt.date, symptom: str, now: dt.datetime) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._access() as db:
+            db.execute(
                 "INSERT INTO report (date, symptom, recorded_at) VALUES (?, ?, ?)",
                 (day.isoformat(), symptom, _iso(now)),
             )
 
     def reports(self) -> dict[dt.date, list[str]]:
         """The reported symptoms by the day they were noticed."""
-        with self._lock:
-            rows = self._db.execute("SELECT date, symptom FROM report ORDER BY date, id").fetchall()
-        found: dict[dt.date, list[str]] = {}
-        for day, symptom in rows:
-            found.setdefault(dt.date.fromisoformat(day), []).append(symptom)
-        return found
+        with self._access() as db:
+            rows = db.execute("SELECT date, symptom FROM report ORDER BY date, id").fetchall()
+            found: dict[dt.date, list[str]] = {}
+            for day, symptom in rows:
+                found.setdefault(_date(day), []).append(str(symptom))
+            return found
 
     def add_stock_count(self, supplement: str, units: float, now: dt.datetime) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._access() as db:
+            db.execute(
                 "INSERT INTO stock_count (supplement, units, at) VALUES (?, ?, ?)", (supplement, units, _iso(now))
             )
 
     def stock_counts(self) -> dict[str, tuple[float, dt.datetime]]:
         """The latest count of each supplement: (units, when)."""
-        with self._lock:
-            rows = self._db.execute("SELECT supplement, units, at FROM stock_count ORDER BY at, id").fetchall()
-        return {supplement: (units, dt.datetime.fromisoformat(at)) for supplement, units, at in rows}
+        with self._access() as db:
+            rows = db.execute("SELECT supplement, units, at FROM stock_count ORDER BY at, id").fetchall()
+            return {str(supplement): (_units(units), _instant(at)) for supplement, units, at in rows}
 
     def get_meta(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        with self._access() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def claim_meta(self, key: str, value: str) -> bool:
         """Sets `key` if it is not set; True when this call set it (across threads and processes)."""
-        with self._lock:
-            cursor = self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        with self._access() as db:
+            cursor = db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
         return cursor.rowcount == 1
 
     def set_meta(self, key: str, value: str | None) -> None:
-        with self._lock:
+        with self._access() as db:
             if value is None:
-                self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+                db.execute("DELETE FROM meta WHERE key = ?", (key,))
             else:
-                self._db.execute(
+                db.execute(
                     "INSERT INTO meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (key, value),
@@ -276,12 +285,51 @@ class State:
         self, reminder_id: str, due_at: dt.datetime, outcome: str, now: dt.datetime, late: bool = False
     ) -> None:
         """Records that a reminder is done with: delivered everywhere it could be, or missed."""
-        with self._lock:
-            self._db.execute(
+        with self._access() as db:
+            db.execute(
                 "INSERT INTO reminder (id, due_at, outcome, late, recorded_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO NOTHING",
                 (reminder_id, _iso(due_at), outcome, int(late), _iso(now)),
             )
+
+
+class _Garbled(sqlite3.DatabaseError):
+    """A value the state holds is not what mgremind wrote there."""
+
+
+def _instant(text: object) -> dt.datetime:
+    try:
+        instant = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        raise _Garbled(f"a time is garbled: {str(text)[:40]!r}") from None
+    if instant.tzinfo is None:
+        raise _Garbled(f"a time has no UTC offset: {str(text)[:40]!r}")
+    return instant
+
+
+def _date(text: object) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise _Garbled(f"a date is garbled: {str(text)[:40]!r}") from None
+
+
+def _units(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1e9:
+        raise _Garbled(f"a stock count is garbled: {str(value)[:40]!r}")
+    return float(value)
+
+
+def _failure(path: Path, error: sqlite3.Error) -> str:
+    """One line: the file, what SQLite said, and what to do."""
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError) and "readonly" in text:
+        fix = "it cannot be written: check its owner and permissions (and those of its directory)"
+    elif isinstance(error, sqlite3.OperationalError) and "locked" in text:
+        fix = "another process holds it locked; try again"
+    else:
+        fix = "it may be damaged: move it aside to start afresh (delivery history is then forgotten)"
+    return f"{path}: the state database failed ({text}); {fix}"
 
 
 def _statements(script: str) -> list[str]:

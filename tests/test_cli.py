@@ -225,7 +225,7 @@ def test_a_missing_file_is_bad_configuration(tmp_path: Path, mgremind: Mgremind)
     assert result.returncode == 2
     assert result.stdout == ""
     assert f"{path}: " in result.stderr
-    assert "no such file" in result.stderr.lower()
+    assert f"{path}: does not exist" in result.stderr
 
 
 # ---------------------------------------------------------------------------- finding the configuration

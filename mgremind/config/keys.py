@@ -63,7 +63,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
             "also print each reminder on standard output",
             default_text="true when no urls, config or urls_file",
         ),
-        Key("title", values.string, "Magnesium", "title of every notification"),
+        Key("title", values.line, "Magnesium", "title of every notification"),
         Key("caregiver_urls", values.apprise_url, (), "apprise URLs told about missed doses in a row", array=True),
     ),
     "reminders": _keys(
@@ -83,7 +83,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
     ),
     "supplement": _keys(
         Key("id", values.string, REQUIRED, "short and unique: used in the state and on the command line"),
-        Key("name", values.string, None, "the name reminders show", default_text="the id"),
+        Key("name", values.line, None, "the name reminders show", default_text="the id"),
         Key("nutrient", values.string, REQUIRED, '"magnesium", "calcium", or any other word'),
         Key("form", values.string, None, "the compound (citrate, oxide, …): notes, compound_mg_per_unit"),
         Key("unit", values.string, REQUIRED, "capsule, tablet, ml, scoop, …"),
@@ -150,6 +150,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
 
 _TYPE_NAMES: dict[object, str] = {
     values.string: "string",
+    values.line: "string, one line",
     values.apprise_url: "apprise URL",
     values.boolean: "boolean",
     values.positive: "number > 0",

@@ -1,5 +1,6 @@
-"""Files that hold secrets: the urls_file (or its systemd credential), and a judgement of
-which URLs carry credentials, to warn when a file holding them is readable by others."""
+"""Files that hold secrets: the urls_file (or its systemd credential), read safely (a regular
+file of at most 1 MB, never a FIFO or a device), and a judgement of which URLs carry
+credentials, to warn when a file holding them is readable by others."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from mgremind.config.files import NotReadable, read_small_bytes
 from mgremind.model import Config, Problem
 
 
@@ -22,7 +24,33 @@ def urls_file_path(configured: Path, environ: Mapping[str, str]) -> Path:
 
 def url_lines(text: str) -> list[str]:
     """The URLs of a urls_file: one a line; blank lines and # comments skipped."""
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [line for _, line in numbered_url_lines(text)]
+
+
+def numbered_url_lines(text: str) -> list[tuple[int, str]]:
+    """The URLs of a urls_file with their line numbers (from 1), to report a bad one by its number."""
+    return [
+        (number, line.strip())
+        for number, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+class UnreadableFile(Exception):
+    """A file that holds URLs cannot be used; the message names it and says why (no content)."""
+
+
+def read_small_file(path: Path, what: str) -> str:
+    """The UTF-8 text of a urls_file or an apprise configuration (config.files.read_small_bytes:
+    a regular file of at most 1 MB, never a FIFO or a device). Raises UnreadableFile."""
+    try:
+        data = read_small_bytes(path)
+    except NotReadable as error:
+        raise UnreadableFile(f"{path}: the {what} {error}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableFile(f"{path}: the {what} is not UTF-8 text") from None
 
 
 def url_has_credentials(url: str) -> bool:
@@ -46,10 +74,12 @@ def url_has_credentials(url: str) -> bool:
 
 # Query keys (and apprise YAML keys) that carry a login, whatever their value looks like.
 _CREDENTIAL_KEYS = frozenset({"user", "pass", "password", "token", "apikey", "key", "secret"})
-_CREDENTIAL_KEY_IN_YAML = re.compile(r"^\s*(?:pass|password|token|apikey|key|secret)\s*:", re.MULTILINE)
+# Spaces and tabs only, and a bounded scheme: `\s*` spanning lines, or an unbounded scheme, made
+# these quadratic (a minute for 200 KB of blank lines or of letters).
+_CREDENTIAL_KEY_IN_YAML = re.compile(r"^[ \t]*(?:pass|password|token|apikey|key|secret)[ \t]*:", re.MULTILINE)
 
 
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"',]+")
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"',]+")
 
 
 def exposed_secret_files(config: Config, environ: Mapping[str, str]) -> list[Problem]:
@@ -93,6 +123,6 @@ def exposed_secret_files(config: Config, environ: Mapping[str, str]) -> list[Pro
 
 def _text_or_empty(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
+        return read_small_file(path, "file")
+    except UnreadableFile:
+        return ""  # reported by whoever needs the file (`check`, `run`)

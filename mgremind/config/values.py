@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mgremind.model import WEEKDAYS
+from mgremind.model import FIRST_YEAR, LAST_YEAR, WEEKDAYS
 
 # Reminder ids are DATE/MEAL, DATE/MEAL+delay: these characters would make them ambiguous.
 RESERVED_IN_NAMES = re.compile(r"[/+@\x00-\x1f\x7f]")
@@ -46,6 +46,16 @@ def string(value: object) -> str:
     if not value.strip():
         raise Invalid("must not be empty")
     return value.strip()
+
+
+def line(value: object) -> str:
+    """A string shown as one line (a title, a name): no line breaks or other control characters.
+    A notification title becomes an e-mail subject and a calendar's name: a line break there
+    would start another header."""
+    text = string(value)
+    if not text.isprintable():
+        raise Invalid("must be one line, without line breaks or other control characters")
+    return text
 
 
 def apprise_url(value: object) -> str:
@@ -147,6 +157,8 @@ def time_of_day(value: object) -> dt.time:
 
 def date(value: object) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise Invalid(f"{value.isoformat()} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
         return value
     if isinstance(value, str):
         raise Invalid(f"must be a TOML date without quotes, e.g. start = {value.strip() or '2026-11-20'}")

@@ -8,6 +8,12 @@ or a clock jump it fires at once and nudges the scheduler, whose own sleep count
 time and would oversleep. No polling: the only periodic wake-up is systemd's watchdog, when
 asked for (mgremind/systemd.py).
 
+Whenever the next reminder changes (start, reload, midnight, a delivery), one INFO line says
+which it is: the text of the STATUS= line.
+
+Only one daemon runs on a state: `run` locks the state directory (lock_for_daemon) before
+it schedules anything, and a second one leaves with the PID of the first.
+
 SIGHUP re-reads the configuration; a bad one is logged and the old plan keeps running.
 SIGTERM and SIGINT stop within a second: deliveries in flight get a short grace, and one
 stuck in a channel is left to the next start (it stays "sending" in the state, and is
@@ -18,12 +24,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
+import fcntl
 import logging
 import os
 import select
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -46,7 +55,7 @@ from mgremind.notify import (
     secret_fragments,
 )
 from mgremind.render import daemon_status
-from mgremind.state import State
+from mgremind.state import State, StateError
 from mgremind.systemd import Notifier
 from mgremind.wallclock import WallClockTimer
 
@@ -55,6 +64,8 @@ log = logging.getLogger("mgremind")
 
 # How long SIGTERM waits for deliveries in flight before the process leaves without them.
 STOP_GRACE_SECONDS = 0.6
+# In the state directory, beside the database: held (flock) by the one daemon running on it.
+DAEMON_LOCK = "daemon.lock"
 
 
 class Wakeup:
@@ -111,6 +122,7 @@ class Daemon:
         self._notifier = notifier
         self._secrets = secrets
         self._now = now
+        self._logged_next = ""  # the next reminder as last logged: a change is logged once
         self._current = Current(Setup(config, tuple(channels), tuple(caregivers)))
         self.wakeup = Wakeup()
         self.jobs = Jobs()
@@ -147,8 +159,13 @@ class Daemon:
         return self._stop()
 
     def status(self, reload_failed: bool = False) -> str:
-        """The STATUS= line: the next reminder."""
-        return daemon_status(self.schedule.next_pending(), reload_failed)
+        """The STATUS= line: the next reminder. It is logged too, when it is not the one logged last."""
+        upcoming = self.schedule.next_pending()
+        text = daemon_status(upcoming)
+        if text != self._logged_next:
+            self._logged_next = text
+            log.info("%s", text)
+        return daemon_status(upcoming, reload_failed) if reload_failed else text
 
     def reload(self) -> None:
         """SIGHUP: read the configuration again; a bad one is logged and the old plan runs on."""
@@ -209,17 +226,85 @@ class Daemon:
         return 0
 
 
+def lock_for_daemon(directory: Path) -> int:
+    """Makes this process the one daemon on the state in `directory`: an exclusive `flock` on
+    DAEMON_LOCK there, which holds this process's PID. The lock lasts as long as the file
+    descriptor returned (not inherited by the programs it runs); the kernel releases it when the
+    process dies, however it dies. The file stays: removing it would let a second daemon lock a
+    new file while the first still holds the old one. Only `run` takes it: the commands that read
+    or record share the database with the daemon (SQLite's own locks), not this file.
+
+    StateError, naming the file: another process holds it (with its PID), or it cannot be opened.
+    """
+    path = directory / DAEMON_LOCK
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            # Readable by all (it holds a PID, nothing else): a daemon of another user than the one
+            # who made it (root, by `sudo mgremind run`) can still open it to lock.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except PermissionError:  # left by another user (e.g. root): a read-only descriptor locks as well
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as error:
+        raise StateError(f"{path}: cannot open the daemon's lock file: {error.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        os.close(fd)
+        if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise StateError(f"{path}: cannot lock the daemon's lock file: {error.strerror}") from None
+        raise StateError(_held_by(path)) from None
+    with contextlib.suppress(OSError):  # read-only: the lock holds all the same, without the PID
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _held_by(path: Path) -> str:
+    """Who holds the daemon's lock, and what to do about it."""
+    # The holder writes its PID just after it took the lock: until then the file may hold none, or
+    # that of a daemon gone (as it does for good when the holder could not write it): wait a moment.
+    for _ in range(20):
+        pid = 0
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(path.read_text(encoding="ascii").strip())
+        if pid > 0 and _alive(pid):
+            return (
+                f"another mgremind (PID {pid}) is running on {path.parent} (it holds {path}): "
+                f"stop it first (systemctl stop mgremind, or kill {pid})"
+            )
+        time.sleep(0.01)
+    return f"another mgremind is running on {path.parent} (it holds {path}): stop it first (systemctl stop mgremind)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
 def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: SecretFilter) -> int:
     """`mgremind run` once the configuration is valid: returns the exit status."""
-    # The URLs' secrets are known to the log filter before apprise first sees them.
-    secrets.fragments = secret_fragments([*configured_urls(config, environ), *config.notify.caregiver_urls])
-    channels = load_channels(config, environ)  # ChannelError: the caller reports it
-    caregivers = caregiver_channels(config)
-    secrets.fragments = sorted({*secrets.fragments, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True)
-    for problem in exposed_secret_files(config, environ):
-        log.warning("%s: %s", problem.key, problem.message)
     state_path = state_file(environ)
-    state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
-    log.info("state in %s", state_path)
-    daemon = Daemon(config_path, config, channels, state, Notifier(environ), secrets, caregivers=caregivers)
-    return daemon.run()
+    # First of all, and held until the process ends: a second daemon on this state leaves at once.
+    lock = lock_for_daemon(state_path.parent)  # StateError: the caller reports it
+    try:
+        # The URLs' secrets are known to the log filter before apprise first sees them.
+        secrets.fragments = secret_fragments([*configured_urls(config, environ), *config.notify.caregiver_urls])
+        channels = load_channels(config, environ)  # ChannelError: the caller reports it
+        caregivers = caregiver_channels(config)
+        secrets.fragments = sorted(
+            {*secrets.fragments, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True
+        )
+        for problem in exposed_secret_files(config, environ):
+            log.warning("%s: %s", problem.key, problem.message)
+        state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
+        log.info("state in %s", state_path)
+        daemon = Daemon(config_path, config, channels, state, Notifier(environ), secrets, caregivers=caregivers)
+        return daemon.run()
+    finally:
+        os.close(lock)
