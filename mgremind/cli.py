@@ -25,10 +25,13 @@ from mgremind.render import (
     clock,
     history_json,
     history_table,
+    init_next_steps,
     item_text,
     plan_json,
     plan_table,
     supply_text,
+    undo_refusal,
+    undo_text,
     upcoming_json,
     upcoming_table,
     week_grid,
@@ -78,7 +81,7 @@ def _units(text: str) -> float:
 def _plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", type=_date, metavar="DATE", help="first day (default: today)")
     parser.add_argument("--days", type=_count(3660), default=1, metavar="N", help="number of days (default 1)")
-    parser.add_argument("--json", action="store_true", help="print JSON (SPEC §3) instead of a table")
+    parser.add_argument("--json", action="store_true", help="print JSON (described in the README) instead of a table")
 
 
 def _next_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,8 +109,10 @@ def _stock_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _history_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=_count(3660), default=7, metavar="N", help="number of days (default 7)")
-    parser.add_argument("--json", action="store_true", help="print JSON (SPEC §6)")
-    parser.add_argument("--week", action="store_true", help="a week at a glance: a row a day, a column a meal")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument("--csv", action="store_true", help="print CSV: a line a reminder, for a spreadsheet")
+    output.add_argument("--week", action="store_true", help="a week at a glance: a row a day, a column a meal")
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +126,21 @@ def _install_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print", action="store_true", help="print the unit instead of writing it")
     parser.add_argument("--force", action="store_true", help="replace a unit that differs from this one")
     parser.add_argument("--output", metavar="FILE", type=Path, help="write here instead of systemd's unit directory")
+
+
+def _init_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help="where to write it (default: -c, else the first user path)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing file")
+
+
+def _undo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", nargs="?", metavar="ID", help="reminder id (default: the latest acknowledged)")
+
+
+def _completion_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("shell", choices=SHELLS, metavar="SHELL", help=", ".join(SHELLS))
 
 
 def _no_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,7 +161,13 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "history": ("taken, skipped, missed, per day", _history_arguments),
     "export": ("the plan as an iCalendar file", _export_arguments),
     "install-service": ("write a systemd unit for this installation", _install_arguments),
+    "init": ("write a commented starting configuration (the shipped example)", _init_arguments),
+    "undo": ("take back the latest acknowledgement (taken or skipped), or that of ID", _undo_arguments),
+    "completion": ("print a completion script for bash, zsh or fish", _completion_arguments),
 }
+# Commands that need no configuration (install-service: only without -c).
+WITHOUT_CONFIG = ("init", "completion")
+SHELLS = ("bash", "zsh", "fish")
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -186,9 +212,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         parents=[config_option],
         formatter_class=_Formatter,
         description="Reminders for a magnesium dosing plan written in one TOML file.",
+        epilog=f"Start with `mgremind init`: it writes a commented plan (a copy of {_example()}) and says "
+        "what to do next. `mgremind COMMAND --help` tells more of a command; the README (the package's "
+        "description) describes every key.",
     )
-    parser.add_argument("--version", action="version", version=f"mgremind {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("-V", "--version", action="version", version=f"mgremind {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (summary, add_arguments) in COMMANDS.items():
         if only is None or name == only:
             add_arguments(
@@ -201,31 +230,63 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _requested_command(argv: Sequence[str]) -> str | None:
     """The command named in argv, if it is one (skipping the value of -c)."""
+    first = _first_word(argv)
+    return first if first in COMMANDS else None
+
+
+def _first_word(argv: Sequence[str]) -> str | None:
+    """The first argument that is neither an option nor the value of -c: the command, or a misspelling."""
     skip = False
     for argument in argv:
         if skip:
             skip = False
         elif argument in ("-c", "--config"):
             skip = True
-        elif argument in COMMANDS:
-            return argument
-        elif not argument.startswith("-"):
+        elif argument == "--":
             return None
+        elif not argument.startswith("-"):
+            return argument
     return None
+
+
+def _no_such_command(word: str) -> int:
+    """A misspelt command: the usage, and the nearest commands."""
+    import difflib  # only on this path: the commands that work start without it
+
+    near = difflib.get_close_matches(word, COMMANDS, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(f'`{name}`' for name in near)}?" if near else "; `mgremind --help` lists them"
+    print(f"{build_parser('').format_usage()}mgremind: no command {printable(word)!r}{hint}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _example() -> Path:
+    """The example configuration installed with the package (what `init` writes)."""
+    return Path(__file__).with_name("config.example.toml")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(_requested_command(argv)).parse_args(argv)
+    requested = _requested_command(argv)
+    word = _first_word(argv)
+    if requested is None and word is not None and not {"-h", "--help", "-V", "--version"} & set(argv):
+        return _no_such_command(word)
+    parser = build_parser(requested)
+    args = parser.parse_args(argv)
+    if args.command is None:  # no command: what there is to do (SPEC §3: exit 2, as a usage error)
+        print(parser.format_help(), end="", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.command == "install-service" and not getattr(args, "config", None):
         return _install_service(None, args)  # the unit may come before the configuration
+    if args.command in WITHOUT_CONFIG:
+        return _init(args) if args.command == "init" else _completion(args)
     try:
         args.config_file = find_config(getattr(args, "config", None), os.environ)
         config = load_config(args.config_file)
     except ConfigNotFound as missing:
         tried = "\n".join(f"  {path}" for path in missing.tried)
         print(
-            f"mgremind: no configuration found; tried:\n{tried}\nGive one with -c FILE (see config.example.toml).",
+            f"mgremind: no configuration found; tried:\n{tried}\n"
+            f"Give one with -c FILE, or write one with `mgremind init` (a copy of {_example()}).",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
@@ -251,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stock": _stock,
         "history": _history,
         "export": _export,
+        "undo": _undo,
     }[args.command]
     try:
         return handler(config, args, now)
@@ -444,6 +506,10 @@ def _history(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     )
     if args.json:
         print(_json(history_json(days)))
+    elif args.csv:
+        from mgremind.render import history_csv  # the csv module: only for --csv
+
+        print(history_csv(days), end="")
     elif args.week:
         print(week_grid(days[-7:]), end="")
     else:
@@ -469,6 +535,76 @@ def _export(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     if str(args.ics) != "-":
         count = sum(len(day.reminders) for day in days)
         print(f"wrote {count} reminders of {len(days)} days to {args.ics}")
+    return EXIT_OK
+
+
+def _undo(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    state = _open_state(now)
+    try:
+        undone = state.unacknowledge(args.id)
+        recent = [] if undone or args.id is None else state.latest_acknowledgements(5)
+    finally:
+        state.close()
+    if undone is None:
+        print(f"mgremind: {undo_refusal(args.id, [ack.reminder_id for ack in recent])}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(undo_text(undone.reminder_id, undone.status, undone.at.astimezone(config.zone)))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- commands without a configuration
+
+
+def _init(args: argparse.Namespace) -> int:
+    from mgremind.config.paths import config_candidates
+
+    # The first path a user's configuration is looked for in (not systemd's, not /etc).
+    user_environ = {key: value for key, value in os.environ.items() if key != "CONFIGURATION_DIRECTORY"}
+    default = config_candidates(user_environ)[0]
+    path: Path = args.file or (Path(args.config) if getattr(args, "config", None) else default)
+    try:
+        text = _example().read_bytes()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if args.force:
+            temporary = path.with_name(f".{path.name}.new")
+            temporary.write_bytes(text)
+            temporary.replace(path)
+        else:
+            with path.open("xb") as file:  # never overwrites, even a file written just now by another
+                file.write(text)
+    except FileExistsError:
+        kind = "is a directory" if path.is_dir() else "exists"
+        print(f"mgremind: {path} {kind}; not overwritten (--force replaces a file)", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as error:
+        print(f"mgremind: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(init_next_steps(path, _found_without_c(path)), end="")
+    return EXIT_OK
+
+
+def _found_without_c(path: Path) -> bool:
+    """Whether mgremind, given no -c, would read `path`."""
+    try:
+        return find_config(None, os.environ).absolute() == path.absolute()
+    except ConfigNotFound:
+        return False
+
+
+def _completion(args: argparse.Namespace) -> int:
+    from mgremind.render import completion_script
+
+    parser = build_parser()
+    options = [option for action in parser._actions for option in action.option_strings]
+    commands = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, (summary, _) in COMMANDS.items():
+                sub = action.choices[name]
+                own = [o for a in sub._actions for o in a.option_strings if o.startswith("--") or o == "-c"]
+                own += [str(c) for a in sub._actions if not a.option_strings and a.choices for c in a.choices]
+                commands.append((name, summary, own))
+    print(completion_script(args.shell, options, commands), end="")
     return EXIT_OK
 
 
@@ -522,15 +658,28 @@ def _level(args: argparse.Namespace) -> int:
 
 
 def _install_service(config_file: Path | None, args: argparse.Namespace) -> int:
-    from mgremind.systemd import exec_start, next_steps, render_unit, runtime_paths, unit_path
+    from mgremind.systemd import (
+        exec_start,
+        next_steps,
+        render_unit,
+        runtime_paths,
+        unit_path,
+        unreachable_lines,
+        unstartable,
+    )
 
     reads = runtime_paths(sys.executable, [sys.prefix, sys.base_prefix])
     unit = render_unit(args.user, exec_start(sys.argv[0], sys.executable, config_file), reads)
-    if config_file is not None and not args.user and str(config_file.resolve()).startswith(("/tmp/", "/var/tmp/")):
-        print(f"mgremind: warning: the service has a private /tmp and will not see {config_file}", file=sys.stderr)
+    # A unit whose service could not reach its program, interpreter or configuration (a 0700 home
+    # on the way, a private /tmp) is refused; --print still shows it, with the same lines as warnings.
+    problems = unreachable_lines(unstartable(unit, sys.argv[0], sys.executable, config_file), args.user)
     if args.print:
+        print("".join(f"mgremind: warning: {line}\n" for line in problems), end="", file=sys.stderr)
         print(unit, end="")
         return EXIT_OK
+    if problems:
+        print("".join(f"mgremind: no unit written: {line}\n" for line in problems), end="", file=sys.stderr)
+        return EXIT_BAD_INPUT
     path = args.output or unit_path(args.user, os.environ)
     try:
         current = path.read_text(encoding="utf-8") if path.exists() else None

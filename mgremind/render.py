@@ -447,3 +447,101 @@ def daemon_status(upcoming: Reminder | None, reload_failed: bool = False) -> str
     if upcoming is None:
         return f"{prefix}no reminder until tomorrow"
     return f"{prefix}next: {upcoming.meal} at {clock(upcoming.at)} on {upcoming.at.strftime('%a %Y-%m-%d')}"
+
+
+# ---------------------------------------------------------------------------- init, undo, history --csv, completion
+
+
+def init_next_steps(path: object, found_without_c: bool) -> str:
+    """What to do after `mgremind init` wrote `path`; `found_without_c`: mgremind finds it without -c."""
+    option = "" if found_without_c else f"-c {_shell_word(str(path))} "
+    return (
+        f"Wrote {path}: a commented example plan.\n"
+        "Next:\n"
+        f"  1. edit it: your meals, your supplements, your daily magnesium (every key is explained in it)\n"
+        f"  2. mgremind {option}check           # what mgremind understood, and any mistakes\n"
+        f"  3. mgremind {option}plan --days 7   # the week's reminders\n"
+    )
+
+
+def _shell_word(text: str) -> str:
+    """`text` as one word for a POSIX shell (as shlex.quote, without importing it)."""
+    if text and re.fullmatch(r"[\w@%+=:,./-]+", text):
+        return text
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def undo_text(reminder_id: str, status: str, at: dt.datetime) -> str:
+    """What `undo` took back."""
+    return f"undone: {reminder_id} is no longer {status} (recorded {at.strftime('%Y-%m-%d %H:%M')})"
+
+
+def undo_refusal(wanted: str | None, recent: Sequence[str]) -> str:
+    """Why `undo` took nothing back: nothing acknowledged, or not that reminder."""
+    if wanted is None:
+        return "no acknowledgement to take back (`mgremind taken` and `skip` record them)"
+    latest = f"; acknowledged last: {', '.join(recent)}" if recent else "; nothing is acknowledged"
+    return f'"{wanted}" is not acknowledged{latest}'
+
+
+HISTORY_CSV_COLUMNS = ("date", "id", "status", "magnesium_mg", "symptoms")
+
+
+def history_csv(days: Sequence[DayHistory]) -> str:
+    """`history --csv` (SPEC §3 v2): the reminders of `history --json`, a line each, after one header
+    line; a day's symptoms on each of its lines (a day with symptoms and no reminder: one line)."""
+    import csv  # only for --csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HISTORY_CSV_COLUMNS)
+    for day in days:
+        symptoms = "; ".join(day.symptoms)
+        for entry in day.reminders:
+            mg = number(entry.reminder.magnesium_mg)
+            writer.writerow((day.date.isoformat(), entry.reminder.id, entry.status, f"{mg:g}", symptoms))
+        if not day.reminders and symptoms:
+            writer.writerow((day.date.isoformat(), "", "", "", symptoms))
+    return out.getvalue()
+
+
+def completion_script(shell: str, options: Sequence[str], commands: Sequence[tuple[str, str, Sequence[str]]]) -> str:
+    """A completion script for `shell` (bash, zsh, fish): the commands, the options before them
+    (`options`) and each command's own; made from the command table, so a new command completes."""
+    names = " ".join(name for name, _, _ in commands)
+    if shell == "fish":
+        lines = [f"complete -c mgremind -f -n __fish_use_subcommand -s {o[1:]}" for o in options if len(o) == 2]
+        lines += [f"complete -c mgremind -f -n __fish_use_subcommand -l {o[2:]}" for o in options if o[:2] == "--"]
+        for name, summary, own in commands:
+            lines.append(f"complete -c mgremind -f -n __fish_use_subcommand -a {name} -d {_shell_word(summary)}")
+            lines += [
+                f"complete -c mgremind -f -n '__fish_seen_subcommand_from {name}' -l {o[2:]}"
+                for o in own
+                if o[:2] == "--"
+            ]
+        return "# mgremind completion for fish: mgremind completion fish | source\n" + "\n".join(lines) + "\n"
+    cases = "".join(f"        {name}) words='{' '.join(own)}' ;;\n" for name, _, own in commands if own)
+    body = (
+        "    local cur=${COMP_WORDS[COMP_CWORD]} command='' words='' i\n"
+        "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+        "        case ${COMP_WORDS[i]} in -c|--config) ((i++)) ;; -*) ;; *) command=${COMP_WORDS[i]}; break ;; esac\n"
+        "    done\n"
+        "    case $command in\n"
+        f"        '') words='{names} {' '.join(options)}' ;;\n"
+        f"{cases}"
+        "    esac\n"
+        "    case ${COMP_WORDS[COMP_CWORD-1]} in -c|--config|--output|--ics) "
+        'COMPREPLY=($(compgen -f -- "$cur")); return ;; esac\n'
+        '    COMPREPLY=($(compgen -W "$words" -- "$cur"))\n'
+    )
+    if shell == "zsh":
+        return (
+            "#compdef mgremind\n# mgremind completion for zsh: mgremind completion zsh > ~/.zfunc/_mgremind\n"
+            "autoload -U +X bashcompinit && bashcompinit\n"
+            f"_mgremind_complete() {{\n{body}}}\ncomplete -o default -F _mgremind_complete mgremind\n"
+        )
+    return (
+        "# mgremind completion for bash: source <(mgremind completion bash)\n"
+        f"_mgremind_complete() {{\n{body}}}\ncomplete -o default -F _mgremind_complete mgremind\n"
+    )

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from mgremind.model import StateError
 
-__all__ = ["SCHEMA_VERSION", "Delivery", "State", "StateError"]
+__all__ = ["SCHEMA_VERSION", "Acknowledgement", "Delivery", "State", "StateError"]
 
 SCHEMA_VERSION = 2
 
@@ -77,40 +77,45 @@ class Delivery(NamedTuple):
     first_attempt_at: dt.datetime
 
 
+class Acknowledgement(NamedTuple):
+    reminder_id: str
+    status: str  # "taken", "skipped"
+    at: dt.datetime  # when it was recorded
+
+
 def _iso(instant: dt.datetime) -> str:
     return instant.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class State:
-    """One connection shared by the daemon's threads, serialised by a lock."""
-
-    ESCALATED = ESCALATED
+class Database:
+    """The SQLite file under the records: opened in WAL mode, its schema brought up to date, and
+    one connection shared by the daemon's threads, serialised by a lock."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
-        self._db = connection
+        self._connection = connection
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, now: dt.datetime) -> "State":
+    def open(cls, path: Path, now: dt.datetime) -> "Database":
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as error:
             raise StateError(f"{path}: cannot open the state database: {error}") from None
-        state = cls(path, connection)
+        database = cls(path, connection)
         try:
-            state._prepare(now)
+            database._prepare(now)
         except sqlite3.DatabaseError as error:
             connection.close()
             raise StateError(
                 f"{path}: not a usable mgremind state database ({error}); "
                 "move it aside to start afresh (delivery history is then forgotten)"
             ) from None
-        return state
+        return database
 
     def _prepare(self, now: dt.datetime) -> None:
-        db = self._db
+        db = self._connection
         db.execute("PRAGMA busy_timeout = 10000")
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
@@ -126,7 +131,7 @@ class State:
             if tables:  # never migrate another program's database in place
                 raise sqlite3.DatabaseError(f"it is another program's database (tables: {', '.join(tables[:5])})")
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self._access(transaction=True) as locked:
+            with self.access(transaction=True) as locked:
                 # Another process (the daemon and a command, started together) may have migrated
                 # between the read above and this lock: read again under the lock.
                 if locked.execute("PRAGMA user_version").fetchone()[0] < target:
@@ -139,30 +144,49 @@ class State:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._connection.close()
 
     @contextlib.contextmanager
-    def _access(self, transaction: bool = False) -> Iterator[sqlite3.Connection]:
+    def access(self, transaction: bool = False) -> Iterator[sqlite3.Connection]:
         """The connection, one thread at a time; with `transaction`, inside BEGIN IMMEDIATE …
         COMMIT, rolled back on any error. Every SQLite error leaves as a StateError naming the
         file: no command answers a damaged, locked or read-only state with a traceback."""
+        db = self._connection
         with self._lock:
             try:
                 if transaction:
-                    self._db.execute("BEGIN IMMEDIATE")
+                    db.execute("BEGIN IMMEDIATE")
                 try:
-                    yield self._db
+                    yield db
                     if transaction:
-                        self._db.execute("COMMIT")
+                        db.execute("COMMIT")
                 except BaseException:
                     # SQLite may have rolled back already (a full disk, an I/O error): a second
                     # ROLLBACK would raise "no transaction is active" and hide the real error.
-                    if transaction and self._db.in_transaction:
+                    if transaction and db.in_transaction:
                         with contextlib.suppress(sqlite3.Error):
-                            self._db.execute("ROLLBACK")
+                            db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as error:
                 raise StateError(_failure(self.path, error)) from None
+
+
+class State:
+    """What was delivered, acknowledged, reported and counted: the records of SPEC §4 and §6."""
+
+    ESCALATED = ESCALATED
+
+    def __init__(self, database: Database) -> None:
+        self.path = database.path
+        self._database = database
+        self._access = database.access
+
+    @classmethod
+    def open(cls, path: Path, now: dt.datetime) -> "State":
+        return cls(Database.open(path, now))
+
+    def close(self) -> None:
+        self._database.close()
 
     # ------------------------------------------------------------------ reads
 
@@ -230,6 +254,31 @@ class State:
         with self._access() as db:
             rows = db.execute("SELECT reminder_id, status FROM ack").fetchall()
         return dict(rows)
+
+    def unacknowledge(self, reminder_id: str | None) -> Acknowledgement | None:
+        """Takes back the acknowledgement of `reminder_id` (None: the one recorded last); returns
+        what was taken back, or None when there was none."""
+        with self._access(transaction=True) as db:
+            if reminder_id is None:
+                row = db.execute(
+                    "SELECT reminder_id, status, at FROM ack ORDER BY at DESC, rowid DESC LIMIT 1"
+                ).fetchone()
+            else:
+                row = db.execute(
+                    "SELECT reminder_id, status, at FROM ack WHERE reminder_id = ?", (reminder_id,)
+                ).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM ack WHERE reminder_id = ?", (row[0],))
+            return Acknowledgement(str(row[0]), str(row[1]), _instant(row[2]))
+
+    def latest_acknowledgements(self, count: int) -> list[Acknowledgement]:
+        """The `count` acknowledgements recorded last, the last first."""
+        with self._access() as db:
+            rows = db.execute(
+                "SELECT reminder_id, status, at FROM ack ORDER BY at DESC, rowid DESC LIMIT ?", (count,)
+            ).fetchall()
+            return [Acknowledgement(str(row[0]), str(row[1]), _instant(row[2])) for row in rows]
 
     def add_report(self, day: dt.date, symptom: str, now: dt.datetime) -> None:
         with self._access() as db:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import shlex
 import socket
+import stat
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger("mgremind")
 
@@ -86,8 +89,9 @@ def unit_template(user: bool) -> str:
     return (files("mgremind") / "units" / (USER_UNIT if user else SYSTEM_UNIT)).read_text(encoding="utf-8")
 
 
-def exec_start(argv0: str, executable: str, config: Path | None) -> str:
-    """The command that starts this installation: its console script, else `python -m mgremind`."""
+def exec_argv(argv0: str, executable: str, config: Path | None) -> list[str]:
+    """The words of the command that starts this installation: its console script, else
+    `python -m mgremind`; `-c CONFIG` (absolute) when given; then `run`."""
     # absolute(), not resolve(): a virtualenv's python is a symlink out of the virtualenv, and
     # the interpreter it points at would not find mgremind.
     script = Path(argv0)
@@ -97,7 +101,12 @@ def exec_start(argv0: str, executable: str, config: Path | None) -> str:
         command = [str(Path(executable).absolute()), "-m", "mgremind"]
     if config is not None:
         command += ["-c", str(config.resolve())]
-    return " ".join(_quote(part) for part in [*command, "run"])
+    return [*command, "run"]
+
+
+def exec_start(argv0: str, executable: str, config: Path | None) -> str:
+    """ExecStart= for this installation (see exec_argv), quoted for systemd."""
+    return " ".join(_quote(part) for part in exec_argv(argv0, executable, config))
 
 
 def runtime_paths(executable: str, prefixes: Sequence[str]) -> list[Path]:
@@ -120,10 +129,169 @@ def render_unit(user: bool, command: str, reads: Sequence[Path] = ()) -> str:
     text = unit_template(user).replace("@EXEC_START@", command)
     if not user:
         paths = [word for word in shlex.split(command) if word.startswith("/")]
-        paths += [os.path.realpath(path) for path in reads]
+        # What the words point at, too: /usr/local/bin/mgremind may link into a home directory.
+        paths += [os.path.realpath(path) for path in [*paths, *map(str, reads)]]
         in_home = any(path.startswith(_HOME_PREFIXES) for path in paths)
         text = text.replace("@PROTECT_HOME@", "read-only" if in_home else "yes")
     return text
+
+
+# ---------------------------------------------------------------------------- can its user start it? (issue 11)
+
+Mode = Callable[[str], "int | None"]
+"""A path's st_mode, symlinks followed (os.stat's), or None where there is nothing to stat."""
+
+# The directories a private /tmp replaces (systemd.exec(5), PrivateTmp=).
+_TMP_DIRECTORIES = ("/tmp", "/var/tmp")
+_HOME_DIRECTORIES = ("/home", "/root", "/run/user")
+_NO = ("no", "false", "off", "0", "")
+
+
+class Sandbox(NamedTuple):
+    """What a unit lets its service see and enter, read from the unit's own settings."""
+
+    anyone: bool  # DynamicUser=yes: an arbitrary uid, in no group of the files: only "others" bits count
+    hidden: tuple[tuple[str, str], ...] = ()  # (directory, the setting that hides it from the service)
+
+
+class Unreachable(NamedTuple):
+    """A file the service needs that it cannot reach."""
+
+    what: str  # "program", "interpreter", "configuration"
+    named: str  # the path as the unit (or the installation) names it
+    path: str  # the path on the way to it that is out of reach: `named`, a link it leads through, or its target
+    directory: str  # the directory the service cannot enter, or the one hidden from it
+    reason: str  # "mode 0700", or the setting that hides the directory: "PrivateTmp=yes"
+
+    @property
+    def hidden(self) -> bool:
+        return not self.reason.startswith("mode ")
+
+
+def sandbox(unit: str) -> Sandbox:
+    """The service's view, from the unit: DynamicUser= (which implies PrivateTmp=), PrivateTmp=, ProtectHome=."""
+    settings: dict[str, str] = {}
+    for line in unit.splitlines():
+        key, equals, value = line.partition("=")
+        if equals and not line.startswith(("#", ";")):
+            settings[key.strip()] = value.strip()  # the last one counts
+    anyone = settings.get("DynamicUser", "").lower() not in _NO
+    hidden: list[tuple[str, str]] = []
+    private_tmp = settings.get("PrivateTmp", "")
+    if private_tmp.lower() not in _NO:
+        hidden += [(directory, f"PrivateTmp={private_tmp}") for directory in _TMP_DIRECTORIES]
+    elif anyone:
+        hidden += [(directory, "DynamicUser=yes") for directory in _TMP_DIRECTORIES]
+    protect_home = settings.get("ProtectHome", "")
+    if protect_home.lower() not in (*_NO, "read-only"):  # yes, tmpfs: hidden or empty
+        hidden += [(directory, f"ProtectHome={protect_home}") for directory in _HOME_DIRECTORIES]
+    return Sandbox(anyone, tuple(hidden))
+
+
+def unreachable(view: Sandbox, needed: Sequence[tuple[str, Sequence[str]]], mode: Mode) -> list[Unreachable]:
+    """The files the service cannot reach, at most one problem a file. `needed`: (what, paths), the
+    paths being the one the unit names, each symlink it leads through, and where it ends (all must
+    be reachable: the kernel walks each of them). A missing path is not this check's to report."""
+    found: list[Unreachable] = []
+    for what, paths in needed:
+        for path in paths:
+            problem = _out_of_reach(view, path, mode)
+            if problem is not None:
+                directory, reason = problem
+                found.append(Unreachable(what, paths[0], path, directory, reason))
+                break
+    return found
+
+
+def _out_of_reach(view: Sandbox, path: str, mode: Mode) -> tuple[str, str] | None:
+    clean = posixpath.normpath(path)
+    for directory, setting in view.hidden:
+        if clean == directory or clean.startswith(directory + "/"):
+            return directory, setting
+    if view.anyone:
+        parents = [str(parent) for parent in reversed(Path(clean).parents)]
+        for directory in parents:  # from / down: the first one it cannot enter is the one to name
+            status = mode(directory)
+            if status is not None and stat.S_ISDIR(status) and not status & stat.S_IXOTH:
+                return directory, f"mode {stat.S_IMODE(status):04o}"
+    return None
+
+
+def needed_paths(argv0: str, executable: str, config: Path | None) -> list[tuple[str, list[str]]]:
+    """What ExecStart= needs, each with the symlinks it leads through and its real path: the
+    program, the interpreter that runs it (a virtualenv's python links to the real one), the
+    configuration."""
+    words = exec_argv(argv0, executable, config)
+    if words[1:3] == ["-m", "mgremind"]:
+        needed = [("interpreter", followed(words[0]))]
+    else:
+        needed = [("program", followed(words[0])), ("interpreter", followed(str(Path(executable).absolute())))]
+    if "-c" in words:
+        needed.append(("configuration", followed(words[words.index("-c") + 1])))
+    return needed
+
+
+def followed(path: str) -> list[str]:
+    """The path, each symlink its last component leads through, and its real path."""
+    chain = [path]
+    for _ in range(40):  # the kernel's limit (ELOOP)
+        try:
+            target = os.readlink(chain[-1])
+        except OSError:  # not a link (or not there)
+            break
+        chain.append(os.path.join(os.path.dirname(chain[-1]), target))
+    chain.append(os.path.realpath(path))
+    return list(dict.fromkeys(chain))
+
+
+def file_mode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return None
+
+
+def unstartable(unit: str, argv0: str, executable: str, config: Path | None) -> list[Unreachable]:
+    """What the unit's service could not reach of this installation (the real files' modes)."""
+    return unreachable(sandbox(unit), needed_paths(argv0, executable, config), file_mode)
+
+
+# How to install mgremind where a system service can run it (README, "Run as a service").
+GLOBAL_INSTALL = "sudo pipx install --global --python /usr/bin/python3 ."
+
+
+def unreachable_lines(problems: Sequence[Unreachable], user: bool) -> list[str]:
+    """One line for each directory out of reach: which files the service could not reach there,
+    why, and the fix (the program and its interpreter in one virtualenv share a line)."""
+    groups: dict[tuple[str, str, bool], list[Unreachable]] = {}
+    for problem in problems:
+        groups.setdefault((problem.directory, problem.reason, problem.what == "configuration"), []).append(problem)
+    return [_unreachable_text(group, user) for group in groups.values()]
+
+
+def _unreachable_text(problems: Sequence[Unreachable], user: bool) -> str:
+    first = problems[0]
+    service = "user service" if user else "system service"
+    files = " and ".join(
+        f"its {p.what} {p.named}" + (f" (a link to {p.path})" if p.path != p.named else "") for p in problems
+    )
+    it = "it is" if len(problems) == 1 else "they are"
+    if first.hidden:
+        why = f"{it} under {first.directory}, which the service does not see ({first.reason})"
+    else:
+        why = f"{it} inside {first.directory} ({first.reason}), which the service's dynamic user cannot enter"
+    if first.what == "configuration":
+        target = "~/.config/mgremind/config.toml" if user else "/etc/mgremind/config.toml"
+        copy = f"{'' if user else 'sudo '}install -D -m 644 {shlex.quote(first.named)} {target}"
+        fix = f"install it as {target} ({copy}) and run install-service without -c"
+    elif user:
+        fix = "install mgremind elsewhere (pipx install . in the checkout) and run install-service from there"
+    else:
+        fix = (
+            f"install mgremind where any user can run it ({GLOBAL_INSTALL} in the checkout; see the README, "
+            '"Run as a service") and run `sudo mgremind install-service` from there, or use --user'
+        )
+    return f"the {service} could not start: {files}: {why}; {fix}"
 
 
 def unit_path(user: bool, environ: Mapping[str, str]) -> Path:

@@ -102,7 +102,7 @@ def read_config_text(path: Path) -> str:
     except NotReadable as error:
         raise ConfigError(source, [Problem("", str(error))]) from None
     if not raw.strip():
-        raise ConfigError(source, [Problem("", "is empty: see config.example.toml for a plan to start from")])
+        raise ConfigError(source, [Problem("", "is empty: `mgremind init --force` writes a commented plan into it")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
