@@ -11,26 +11,27 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from mgremind import __version__
 from mgremind.config.paths import ConfigNotFound, find_config, state_file
 from mgremind.config.secrets import exposed_secret_files
-from mgremind.history import Supply, due_unacknowledged, history, supplies
+from mgremind.history import Supply, channel_results, due_unacknowledged, history, supplies
 from mgremind.loader import load_config
 from mgremind.model import FIRST_YEAR, LAST_YEAR, Config, ConfigError, Problem, Reminder, StateError, printable
 from mgremind.plan import plan_days, upcoming
 from mgremind.render import (
     check_summary,
     clock,
+    daemon_line,
     history_json,
     history_table,
     init_next_steps,
     item_text,
     plan_json,
     plan_table,
+    status_text,
     supply_text,
-    undo_refusal,
     undo_text,
     upcoming_json,
     upcoming_table,
@@ -39,7 +40,7 @@ from mgremind.render import (
 from mgremind.titration import SYMPTOMS
 
 if TYPE_CHECKING:
-    from mgremind.state import State
+    from mgremind.state import ChannelResult, Record, State
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 LEVELS = ("debug", "info", "warning", "error")
@@ -136,7 +137,13 @@ def _init_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _undo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", nargs="?", metavar="ID", help="reminder id (default: the latest acknowledged)")
+    parser.add_argument(
+        "id",
+        nargs="?",
+        metavar="ID",
+        help="a reminder id (its acknowledgement), or report#N or stock#N as undo prints them "
+        "(default: the record written last)",
+    )
 
 
 def _completion_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,8 +169,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "export": ("the plan as an iCalendar file", _export_arguments),
     "install-service": ("write a systemd unit for this installation", _install_arguments),
     "init": ("write a commented starting configuration (the shipped example)", _init_arguments),
-    "undo": ("take back the latest acknowledgement (taken or skipped), or that of ID", _undo_arguments),
+    "undo": ("take back the latest acknowledgement, report or stock count, or the one of ID", _undo_arguments),
     "completion": ("print a completion script for bash, zsh or fish", _completion_arguments),
+    "status": ("is the daemon running; the next reminder, those due, each channel's last result", _no_arguments),
 }
 # Commands that need no configuration (install-service: only without -c).
 WITHOUT_CONFIG = ("init", "completion")
@@ -207,7 +215,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "$CONFIGURATION_DIRECTORY/config.toml, ~/.config/mgremind/config.toml, "
         "/etc/mgremind/config.toml)",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mgremind",
         parents=[config_option],
         formatter_class=_Formatter,
@@ -217,15 +225,39 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "description) describes every key.",
     )
     parser.add_argument("-V", "--version", action="version", version=f"mgremind {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=argparse.ArgumentParser)
     for name, (summary, add_arguments) in COMMANDS.items():
         if only is None or name == only:
-            add_arguments(
-                commands.add_parser(
-                    name, parents=[config_option], help=summary, description=summary, formatter_class=_Formatter
-                )
+            command = commands.add_parser(
+                name, parents=[config_option], help=summary, description=summary, formatter_class=_Formatter
             )
+            add_arguments(command)
+            parser.typed = command if name == only else None
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose "unrecognized arguments" error names the nearest options of the
+    command typed (`typed`, set by build_parser), as a misspelt command gets the nearest commands."""
+
+    typed: argparse.ArgumentParser | None = None
+
+    def error(self, message: str) -> NoReturn:
+        unknown = "unrecognized arguments: "
+        if not message.startswith(unknown):
+            super().error(message)
+        import difflib  # only on this path: the commands that work start without it
+
+        scope = self.typed or self
+        actions = self._actions + (scope._actions if scope is not self else [])
+        options = [option for action in actions for option in action.option_strings]
+        typed = [word.split("=", 1)[0] for word in message.removeprefix(unknown).split() if word.startswith("-")]
+        near = [match for word in typed for match in difflib.get_close_matches(word, options, n=1, cutoff=0.6)]
+        hint = f"; did you mean {' or '.join(f'`{option}`' for option in dict.fromkeys(near))}?" if near else ""
+        if typed and not near:
+            hint = f"; `{scope.prog} --help` lists the options"
+        scope.print_usage(sys.stderr)
+        scope.exit(EXIT_BAD_INPUT, f"{scope.prog}: error: {printable(message)}{hint}\n")
 
 
 def _requested_command(argv: Sequence[str]) -> str | None:
@@ -266,6 +298,8 @@ def _example() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if _first_word(argv) == COMPLETE:  # hidden: what the completion scripts ask of the configuration
+        return _complete_words(argv)
     requested = _requested_command(argv)
     word = _first_word(argv)
     if requested is None and word is not None and not {"-h", "--help", "-V", "--version"} & set(argv):
@@ -313,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "history": _history,
         "export": _export,
         "undo": _undo,
+        "status": _status,
     }[args.command]
     try:
         return handler(config, args, now)
@@ -385,17 +420,25 @@ class _Records(NamedTuple):
         return supplies(config, self.counts, self.acks, self.reports, now)
 
 
-def _open_state(now: dt.datetime) -> "State":
+def _state_file(config: Config) -> Path:
+    """The state of the daemon that runs this configuration: /etc/mgremind/config.toml means the
+    system service's (config.paths.state_directory)."""
+    return state_file(os.environ, Path(config.source).absolute())
+
+
+def _open_state(config: Config, now: dt.datetime) -> "State":
+    """The state, opened as its directory's owner when root runs a command on a service's state:
+    what SQLite creates stays the daemon's to write (state.create_as_owner)."""
     from mgremind.state import State  # sqlite3: only for the commands that use the records
 
-    return State.open(state_file(os.environ), now)
+    return State.open(_state_file(config), now, as_owner=True)
 
 
 def _records(config: Config) -> _Records:
     """The records, read without creating a state database that does not exist yet."""
-    if not state_file(os.environ).exists():
+    if not _state_file(config).exists():
         return _Records({}, {}, {})
-    state = _open_state(dt.datetime.now(dt.timezone.utc))
+    state = _open_state(config, dt.datetime.now(dt.timezone.utc))
     try:
         return _Records(state.acknowledgements(), state.reports(), state.stock_counts(), state.created_at)
     finally:
@@ -404,7 +447,7 @@ def _records(config: Config) -> _Records:
 
 def _acknowledge(status: str) -> Callable[[Config, argparse.Namespace, dt.datetime], int]:
     def command(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-        state = _open_state(now)
+        state = _open_state(config, now)
         try:
             records = _Records(state.acknowledgements(), state.reports(), state.stock_counts())
             reminder = _reminder_to_acknowledge(config, args.id, records, now)
@@ -469,7 +512,7 @@ def _back_on_track(config: Config, state: "State", reminder: Reminder) -> None:
 
 def _report(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     day = args.date or now.date()
-    state = _open_state(now)
+    state = _open_state(config, now)
     try:
         state.add_report(day, args.symptom, now)
         reports = state.reports()
@@ -488,7 +531,7 @@ def _stock(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     if args.id not in ids:
         print(f'mgremind: no supplement "{printable(args.id)}"; the plan has: {", ".join(ids)}', file=sys.stderr)
         return EXIT_BAD_INPUT
-    state = _open_state(now)
+    state = _open_state(config, now)
     try:
         state.add_stock_count(args.id, args.units, now)
         records = _Records(state.acknowledgements(), state.reports(), state.stock_counts())
@@ -539,17 +582,60 @@ def _export(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _undo(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    state = _open_state(now)
+    """Takes back the record written last (an acknowledgement, a report, a stock count), or the
+    one of ID: a reminder id's acknowledgement, or report#N / stock#N as `undo` prints them."""
+    from mgremind.render import COUNT_PREFIX, REPORT_PREFIX, undo_nothing_text
+
+    wanted: str | None = args.id
+    state = _open_state(config, now)
     try:
-        undone = state.unacknowledge(args.id)
-        recent = [] if undone or args.id is None else state.latest_acknowledgements(5)
+        undone: Record | None
+        if wanted is None:
+            undone = state.take_back.last()
+        elif (number := _record_number(wanted, REPORT_PREFIX)) is not None:
+            undone = state.take_back.report(number)
+        elif (number := _record_number(wanted, COUNT_PREFIX)) is not None:
+            undone = state.take_back.stock_count(number)
+        else:
+            undone = state.take_back.acknowledgement(wanted)
+        recent = [] if undone or wanted is None else state.take_back.latest(5)
     finally:
         state.close()
     if undone is None:
-        print(f"mgremind: {undo_refusal(args.id, [ack.reminder_id for ack in recent])}", file=sys.stderr)
+        names = [_record_name(record) for record in recent]
+        print(f"mgremind: {undo_nothing_text(None if wanted is None else printable(wanted), names)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(undo_text(undone.reminder_id, undone.status, undone.at.astimezone(config.zone)))
+    print(_undone_text(config, undone))
     return EXIT_OK
+
+
+def _record_number(wanted: str, prefix: str) -> int | None:
+    """N of `prefix`N (report#12), else None."""
+    digits = wanted.removeprefix(prefix)
+    return int(digits) if digits != wanted and digits.isascii() and digits.isdigit() else None
+
+
+def _record_name(record: "Record") -> str:
+    """How `undo` names a record: the reminder id of an acknowledgement, else report#N or stock#N."""
+    from mgremind.render import count_name, report_name
+    from mgremind.state import Acknowledgement, Report
+
+    if isinstance(record, Acknowledgement):
+        return record.reminder_id
+    return report_name(record.id) if isinstance(record, Report) else count_name(record.id)
+
+
+def _undone_text(config: Config, record: "Record") -> str:
+    from mgremind.render import undo_count_text, undo_report_text
+    from mgremind.state import Acknowledgement, Report
+
+    at = record.at.astimezone(config.zone)
+    if isinstance(record, Acknowledgement):
+        return undo_text(record.reminder_id, record.status, at)
+    if isinstance(record, Report):
+        return undo_report_text(record, at)
+    unit = next((s.unit for s in config.supplements if s.id == record.supplement), None)
+    return undo_count_text(record, unit, at)
 
 
 # ---------------------------------------------------------------------------- commands without a configuration
@@ -592,7 +678,7 @@ def _found_without_c(path: Path) -> bool:
 
 
 def _completion(args: argparse.Namespace) -> int:
-    from mgremind.render import completion_script
+    from mgremind.render import completion_script, completion_words_script
 
     parser = build_parser()
     options = [option for action in parser._actions for option in action.option_strings]
@@ -605,6 +691,28 @@ def _completion(args: argparse.Namespace) -> int:
                 own += [str(c) for a in sub._actions if not a.option_strings and a.choices for c in a.choices]
                 commands.append((name, summary, own))
     print(completion_script(args.shell, options, commands), end="")
+    print(completion_words_script(args.shell, COMPLETE, ("taken", "skip", "undo"), ("stock",)), end="")
+    return EXIT_OK
+
+
+COMPLETE = "__complete"  # `mgremind __complete ids|supplements [-c FILE]`: not a command anyone types
+
+
+def _complete_words(argv: Sequence[str]) -> int:
+    """For the completion scripts: today's reminder ids (`ids`) or the supplement ids
+    (`supplements`), one a line; nothing, and exit 0, without a usable configuration."""
+    given = next((argv[i + 1] for i in range(len(argv) - 1) if argv[i] in ("-c", "--config")), None)
+    kind = _first_word(argv[argv.index(COMPLETE) + 1 :])
+    try:
+        config = load_config(find_config(given, os.environ))
+        if kind == "ids":
+            today = dt.datetime.now(config.zone).date()
+            words = [reminder.id for reminder in plan_days(config, today, 1, _records(config).reports)[0].reminders]
+        else:
+            words = [supplement.id for supplement in config.supplements] if kind == "supplements" else []
+    except (ConfigNotFound, ConfigError, StateError, OSError):
+        return EXIT_OK
+    print("".join(f"{word}\n" for word in words), end="")
     return EXIT_OK
 
 
@@ -706,3 +814,54 @@ def _install_service(config_file: Path | None, args: argparse.Namespace) -> int:
     program = exec_start(sys.argv[0], sys.executable, None).removesuffix(" run")
     print(next_steps(args.user, path, program, config_file.resolve() if config_file else None), end="")
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- status (SPEC §3 v2)
+
+EXIT_NO_DAEMON = 3  # `status`: no daemon runs on this state (SPEC §3 v2)
+
+
+def _status(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
+    """Exit 3 when no daemon runs on this state; else 1 when a channel's last delivery failed; else 0.
+    Loads apprise (as `notify-test` does) to label the channels as the daemon's log does."""
+    from mgremind.lockfile import daemon_holder
+
+    path = _state_file(config)
+    holder = daemon_holder(path.parent)  # StateError: main reports it
+    due: list[Reminder] | None = None
+    results: dict[str, ChannelResult] = {}
+    reports: dict[dt.date, list[str]] = {}
+    if path.exists():  # never creates a state database
+        state = _open_state(config, now)
+        try:
+            reports = state.reports()
+            since = state.created_at
+            yesterday = now.astimezone(config.zone).date() - dt.timedelta(days=1)
+            acks = state.acknowledgements_since(yesterday)
+            results = state.channel_results()
+        finally:
+            state.close()
+        due = [r for r in due_unacknowledged(config, acks, reports, now) if r.instant >= since or r.id in acks]
+    following = upcoming(config, now, 1, reports)
+    configured, problem = _status_channels(config)
+    rows = channel_results(configured, results, known=problem is None)
+    daemon = daemon_line(holder.running, holder.pid, path.parent)
+    print(status_text(config, daemon, following[0] if following else None, due, rows, channel_problem=problem), end="")
+    if not holder.running:
+        return EXIT_NO_DAEMON
+    return EXIT_FAILURE if any(result is not None and result.status == "failed" for _, result in rows) else EXIT_OK
+
+
+def _status_channels(config: Config) -> tuple[list[tuple[str, str]], str | None]:
+    """(key, label) of each configured channel as `run` builds them (apprise's own lines scrubbed),
+    or none and why they cannot be built."""
+    import logging
+
+    from mgremind.logs import setup_logging
+    from mgremind.notify import ChannelError, setup_channels
+
+    try:
+        setup = setup_channels(config, os.environ, setup_logging(logging.WARNING))
+    except ChannelError as error:
+        return [], printable(str(error))
+    return [(channel.key, channel.label) for channel in setup.channels], None

@@ -7,7 +7,7 @@ the records from the state database and hand them in.
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from mgremind.model import Config, DayPlan, Reminder, Supplement
 from mgremind.plan import plan_day, wall_clock_instant
@@ -195,3 +195,27 @@ def _units_of(supplement: Supplement, reminder: Reminder) -> float:
 
 def _days(first: dt.date, last: dt.date) -> Sequence[dt.date]:
     return [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+# ---------------------------------------------------------------------------- `status`
+
+R = TypeVar("R")
+
+
+def channel_results(
+    channels: Sequence[tuple[str, str]], results: Mapping[str, R], *, known: bool = True
+) -> list[tuple[str, R | None]]:
+    """(label, latest result or None) of each configured channel, given as (key, label), in
+    order; then the recorded channels the configuration no longer has (all of them when the
+    configured ones are not `known`), by a short fingerprint of their key (the state holds no more
+    of them), the latest first."""
+    labels: dict[str, list[str]] = {}
+    for key, label in channels:  # one URL of several services: one key, one result, its labels joined
+        labels.setdefault(key, []).append(label)
+    found: list[tuple[str, R | None]] = [(", ".join(names), results.get(key)) for key, names in labels.items()]
+    found.extend(
+        (f"channel {key[:8]}" + ("" if not known else " (not in this configuration)"), result)
+        for key, result in results.items()
+        if key not in labels
+    )
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mgremind import __version__
 from mgremind.history import DayHistory, Supply
@@ -25,6 +25,9 @@ from mgremind.model import (
     Supplement,
     format_duration,
 )
+
+if TYPE_CHECKING:
+    from mgremind.state import ChannelResult, Report, StockCount
 
 # Units written the same in the plural.
 _INVARIANT_UNITS = frozenset({"ml", "mg", "g", "l", "iu", "mcg", "µg", "ug", "tsp", "tbsp"})
@@ -476,14 +479,6 @@ def undo_text(reminder_id: str, status: str, at: dt.datetime) -> str:
     return f"undone: {reminder_id} is no longer {status} (recorded {at.strftime('%Y-%m-%d %H:%M')})"
 
 
-def undo_refusal(wanted: str | None, recent: Sequence[str]) -> str:
-    """Why `undo` took nothing back: nothing acknowledged, or not that reminder."""
-    if wanted is None:
-        return "no acknowledgement to take back (`mgremind taken` and `skip` record them)"
-    latest = f"; acknowledged last: {', '.join(recent)}" if recent else "; nothing is acknowledged"
-    return f'"{wanted}" is not acknowledged{latest}'
-
-
 HISTORY_CSV_COLUMNS = ("date", "id", "status", "magnesium_mg", "symptoms")
 
 
@@ -544,4 +539,175 @@ def completion_script(shell: str, options: Sequence[str], commands: Sequence[tup
     return (
         "# mgremind completion for bash: source <(mgremind completion bash)\n"
         f"_mgremind_complete() {{\n{body}}}\ncomplete -o default -F _mgremind_complete mgremind\n"
+    )
+
+
+# ---------------------------------------------------------------------------- status
+
+
+def daemon_line(running: bool, pid: int | None, state_directory: object) -> str:
+    """`status`: whether a daemon runs on this state, and its PID."""
+    if not running:
+        return f"daemon: not running on {state_directory} (start it: systemctl start mgremind, or mgremind run)"
+    return f"daemon: running{f' (PID {pid})' if pid is not None else ''} on {state_directory}"
+
+
+def status_text(
+    config: Config,
+    daemon: str,
+    upcoming: Reminder | None,
+    due: Sequence[Reminder] | None,
+    channels: Sequence[tuple[str, ChannelResult | None]],
+    *,
+    channel_problem: str | None = None,
+) -> str:
+    """`status` (SPEC §3 v2): the daemon (daemon_line), the next reminder, the reminders due and not
+    yet acknowledged (None: nothing is recorded yet), and each channel's last result and when, in
+    the plan's zone. `channel_problem`: why the configured channels could not be listed."""
+    lines = [daemon, daemon_status(upcoming) if upcoming is not None else "next: no reminder ahead"]
+    if due is None:
+        lines.append("due, not acknowledged: nothing recorded yet (no state database)")
+    elif not due:
+        lines.append("due, not acknowledged: none")
+    else:
+        lines.append(f"due, not acknowledged: {len(due)} (`mgremind taken ID` or `skip ID`)")
+        for reminder in due:
+            what = "; ".join(item_text(item) for item in reminder.items)
+            lines.append(f"  {reminder.id}  {_status_time(config, reminder.at)}  {what}")
+    lines.append("channels:")
+    if channel_problem is not None:
+        lines.append(f"  ! cannot set up the configured channels: {channel_problem}")
+    for label, result in channels:
+        if result is None:
+            lines.append(f"  -       {label}: nothing sent yet")
+            continue
+        mark = {"sent": "ok", "failed": "FAILED"}.get(result.status, result.status)
+        tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
+        why = f": {result.error}" if result.error else ""
+        when = _status_time(config, result.at)
+        lines.append(f"  {mark:<7} {label}: {result.status} {when} ({result.reminder_id}{tries}){why}")
+    if not channels and channel_problem is None:
+        lines.append("  none")
+    return "\n".join(lines) + "\n"
+
+
+def _status_time(config: Config, at: dt.datetime) -> str:
+    return at.astimezone(config.zone).strftime("%a %Y-%m-%d %H:%M:%S")
+
+
+# ---------------------------------------------------------------------------- undo of every record (SPEC §3 v2)
+
+# How `undo` names a report and a stock count (a reminder id names an acknowledgement), and reads them back.
+REPORT_PREFIX, COUNT_PREFIX = "report#", "stock#"
+
+
+def report_name(report_id: int) -> str:
+    return f"{REPORT_PREFIX}{report_id}"
+
+
+def count_name(count_id: int) -> str:
+    return f"{COUNT_PREFIX}{count_id}"
+
+
+def undo_report_text(report: Report, at: dt.datetime) -> str:
+    """What `undo` took back: a symptom report; `at`: when it was recorded, in the plan's zone."""
+    return (
+        f"undone: {report_name(report.id)}, {report.symptom} on {report.date.isoformat()} "
+        f"(recorded {at.strftime('%Y-%m-%d %H:%M')})"
+    )
+
+
+def undo_count_text(count: StockCount, unit: str | None, at: dt.datetime) -> str:
+    """What `undo` took back: a stock count (`unit`: the supplement's, None when the plan has it no more)."""
+    units = amount(count.units, unit) if unit else f"{number(count.units):g}"
+    return (
+        f"undone: {count_name(count.id)}, {units} of {count.supplement} on hand "
+        f"(recorded {at.strftime('%Y-%m-%d %H:%M')})"
+    )
+
+
+def undo_nothing_text(wanted: str | None, recent: Sequence[str]) -> str:
+    """Why `undo` took nothing back: nothing recorded, or not the record `wanted` (`recent`: the
+    names of the records written last, the last first)."""
+    if wanted is None:
+        return "nothing to take back (`taken`, `skip`, `report` and `stock` record what `undo` takes back)"
+    latest = f"; recorded last: {', '.join(recent)}" if recent else "; nothing is recorded"
+    if wanted.startswith((REPORT_PREFIX, COUNT_PREFIX)):
+        return f'no record "{wanted}"{latest}'
+    return f'"{wanted}" is not acknowledged{latest}'
+
+
+# ---------------------------------------------------------------------------- completion of the configuration's ids
+
+
+def completion_words_script(shell: str, callback: str, ids: Sequence[str], supplements: Sequence[str]) -> str:
+    """What follows completion_script: the first argument of the commands `ids` completes with
+    today's reminder ids, that of `supplements` with the supplement ids, both printed by
+    `mgremind CALLBACK ids|supplements [-c FILE]` (they depend on the configuration: the -c of the
+    command line is passed on). In bash and zsh a function around completion_script's, in its place."""
+    if shell == "fish":
+        wants_ids = " ".join(f'"{name} 0"' for name in ids)
+        wants_supplements = " ".join(f'"{name} 0"' for name in supplements)
+        return (
+            "# today's reminder ids and the supplement ids, asked of mgremind (they depend on the configuration)\n"
+            "function __mgremind_position --description 'the command, and how many of its arguments are typed'\n"
+            "    set -l words (commandline -opc)\n"
+            "    set -e words[1]\n"
+            "    set -l command\n"
+            "    set -l count 0\n"
+            "    set -l skip 0\n"
+            "    for word in $words\n"
+            "        if test $skip = 1\n"
+            "            set skip 0\n"
+            "        else if contains -- $word -c --config\n"
+            "            set skip 1\n"
+            "        else if not string match -q -- '-*' $word\n"
+            '            if test -z "$command"\n'
+            "                set command $word\n"
+            "            else\n"
+            "                set count (math $count + 1)\n"
+            "            end\n"
+            "        end\n"
+            "    end\n"
+            "    echo $command $count\n"
+            "end\n"
+            "function __mgremind_words --description 'the ids mgremind knows, with the -c of the command line'\n"
+            "    set -l words (commandline -opc)\n"
+            "    set -l config\n"
+            "    for i in (seq 2 (math (count $words) - 1))\n"
+            "        if contains -- $words[$i] -c --config\n"
+            "            set config -c $words[(math $i + 1)]\n"
+            "        end\n"
+            "    end\n"
+            f"    command $words[1] {callback} $argv $config 2>/dev/null\n"
+            "end\n"
+            f"complete -c mgremind -f -n 'contains -- (__mgremind_position) {wants_ids}' -a '(__mgremind_words ids)'\n"
+            f"complete -c mgremind -f -n 'contains -- (__mgremind_position) {wants_supplements}' "
+            "-a '(__mgremind_words supplements)'\n"
+        )
+    return (
+        "# today's reminder ids and the supplement ids, asked of mgremind (they depend on the configuration)\n"
+        "_mgremind_complete_words() {\n"
+        "    _mgremind_complete\n"
+        "    local cur=${COMP_WORDS[COMP_CWORD]} command='' kind='' config=() count=0 i\n"
+        "    case ${COMP_WORDS[COMP_CWORD-1]} in -c|--config) return ;; esac\n"
+        "    [[ $cur == -* ]] && return\n"
+        "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+        "        case ${COMP_WORDS[i]} in\n"
+        '            -c|--config) config=(-c "${COMP_WORDS[i+1]/#\\~/$HOME}"); ((i++)) ;;\n'
+        "            -*) ;;\n"
+        "            *) if [[ -z $command ]]; then command=${COMP_WORDS[i]}; else count=$((count + 1)); fi ;;\n"
+        "        esac\n"
+        "    done\n"
+        "    [[ $count == 0 ]] || return\n"
+        "    case $command in\n"
+        f"        {'|'.join(ids)}) kind=ids ;;\n"
+        f"        {'|'.join(supplements)}) kind=supplements ;;\n"
+        "        *) return ;;\n"
+        "    esac\n"
+        "    local IFS=$'\\n' words\n"
+        f'    words=$("${{COMP_WORDS[0]/#\\~/$HOME}}" {callback} $kind "${{config[@]}}" 2>/dev/null)\n'
+        '    COMPREPLY=($(compgen -W "$words" -- "$cur"))\n'
+        "}\n"
+        "complete -o default -F _mgremind_complete_words mgremind\n"
     )

@@ -15,11 +15,21 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from mgremind.model import StateError
 
-__all__ = ["SCHEMA_VERSION", "Acknowledgement", "Delivery", "State", "StateError"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Acknowledgement",
+    "ChannelResult",
+    "Delivery",
+    "Record",
+    "Report",
+    "State",
+    "StateError",
+    "StockCount",
+]
 
 SCHEMA_VERSION = 2
 
@@ -83,8 +93,88 @@ class Acknowledgement(NamedTuple):
     at: dt.datetime  # when it was recorded
 
 
+class Report(NamedTuple):
+    """A symptom report as recorded (`mgremind report`)."""
+
+    id: int
+    date: dt.date  # the day it was noticed
+    symptom: str
+    at: dt.datetime  # when it was recorded
+
+
+class StockCount(NamedTuple):
+    """A count of a supplement on hand as recorded (`mgremind stock`)."""
+
+    id: int
+    supplement: str
+    units: float
+    at: dt.datetime  # when it was recorded
+
+
+# What a command records, and `undo` takes back.
+Record: TypeAlias = Acknowledgement | Report | StockCount
+
+
+class ChannelResult(NamedTuple):
+    """A channel's latest delivery: what became of it, and when."""
+
+    reminder_id: str  # the reminder (or "#repeatN" of it) last sent to the channel
+    status: str  # "sending", "sent", "failed"
+    error: str | None  # why it failed (no secret in it)
+    at: dt.datetime  # when that was recorded
+    attempts: int
+
+
+# How many of the latest deliveries `channel_results` looks through: a day's reminders on every
+# channel many times over, and a bound that keeps `status` as fast after years as on the first day.
+RECENT_DELIVERIES = 2000
+
+
 def _iso(instant: dt.datetime) -> str:
     return instant.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# prctl(2) and its securebits (linux/prctl.h, linux/securebits.h).
+PR_GET_SECUREBITS, PR_SET_SECUREBITS = 27, 28
+SECBIT_NO_SETUID_FIXUP = 1 << 2
+
+
+def create_as_owner(directory: Path) -> None:
+    """For a one-shot command run as root (`sudo mgremind taken`) on a state directory that belongs
+    to another user, the service's (dynamic or not): every file this process creates from now on
+    (the database, its -wal and -shm, which SQLite makes and removes as it goes) belongs to that
+    user, so the daemon can still write them. A root-owned -wal in the service's directory is
+    otherwise the classic trap. The daemon never calls this: its files are its own.
+
+    Why not setgroups/setgid/setuid and the database opened through /proc/self/fd/N: SQLite turns
+    every name into a canonical one, following links, magic ones included, so it would open
+    /var/lib/private/mgremind/…, and /var/lib/private (0700 root, DynamicUser=) cannot be entered
+    by the service's user. Instead the filesystem ids alone become the owner's (setfsgid,
+    setfsuid: what new files are owned by) while root keeps the capability to enter directories:
+    SECBIT_NO_SETUID_FIXUP stops the kernel from dropping it with the filesystem uid. Both are
+    per thread: the commands use the database from their one thread. Fails with a StateError."""
+    if os.geteuid() != 0:
+        return  # a user's command on a user's state: it is already the owner, or is refused
+    try:
+        owner = os.stat(directory)  # through the link /var/lib/mgremind -> private/mgremind
+    except FileNotFoundError:
+        return  # made below, by root (systemd gives StateDirectory= to the service on its start)
+    except OSError as error:
+        raise StateError(f"{directory}: cannot open the state directory: {error}") from None
+    if owner.st_uid == 0:
+        return
+    import ctypes  # only here: root acting on a service's state
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    bits: int = libc.prctl(PR_GET_SECUREBITS, 0, 0, 0, 0)
+    if bits < 0 or libc.prctl(PR_SET_SECUREBITS, bits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) != 0:
+        reason = os.strerror(ctypes.get_errno())
+        raise StateError(f"{directory}: cannot act as its owner (uid {owner.st_uid}): {reason}")
+    libc.setfsgid(owner.st_gid)
+    libc.setfsuid(owner.st_uid)
+    # setfsuid answers the previous id, never an error: an invalid id (-1) asks for the current one.
+    if libc.setfsgid(-1) != owner.st_gid or libc.setfsuid(-1) != owner.st_uid:
+        raise StateError(f"{directory}: cannot act as its owner (uid {owner.st_uid}): setfsuid refused")
 
 
 class Database:
@@ -97,8 +187,11 @@ class Database:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, now: dt.datetime) -> "Database":
+    def open(cls, path: Path, now: dt.datetime, *, as_owner: bool = False) -> "Database":
+        """`as_owner`: a one-shot command's opening, never the daemon's (see create_as_owner)."""
         try:
+            if as_owner:
+                create_as_owner(path.parent)
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as error:
@@ -180,10 +273,11 @@ class State:
         self.path = database.path
         self._database = database
         self._access = database.access
+        self.take_back = TakeBack(database)
 
     @classmethod
-    def open(cls, path: Path, now: dt.datetime) -> "State":
-        return cls(Database.open(path, now))
+    def open(cls, path: Path, now: dt.datetime, *, as_owner: bool = False) -> "State":
+        return cls(Database.open(path, now, as_owner=as_owner))
 
     def close(self) -> None:
         self._database.close()
@@ -255,31 +349,6 @@ class State:
             rows = db.execute("SELECT reminder_id, status FROM ack").fetchall()
         return dict(rows)
 
-    def unacknowledge(self, reminder_id: str | None) -> Acknowledgement | None:
-        """Takes back the acknowledgement of `reminder_id` (None: the one recorded last); returns
-        what was taken back, or None when there was none."""
-        with self._access(transaction=True) as db:
-            if reminder_id is None:
-                row = db.execute(
-                    "SELECT reminder_id, status, at FROM ack ORDER BY at DESC, rowid DESC LIMIT 1"
-                ).fetchone()
-            else:
-                row = db.execute(
-                    "SELECT reminder_id, status, at FROM ack WHERE reminder_id = ?", (reminder_id,)
-                ).fetchone()
-            if row is None:
-                return None
-            db.execute("DELETE FROM ack WHERE reminder_id = ?", (row[0],))
-            return Acknowledgement(str(row[0]), str(row[1]), _instant(row[2]))
-
-    def latest_acknowledgements(self, count: int) -> list[Acknowledgement]:
-        """The `count` acknowledgements recorded last, the last first."""
-        with self._access() as db:
-            rows = db.execute(
-                "SELECT reminder_id, status, at FROM ack ORDER BY at DESC, rowid DESC LIMIT ?", (count,)
-            ).fetchall()
-            return [Acknowledgement(str(row[0]), str(row[1]), _instant(row[2])) for row in rows]
-
     def add_report(self, day: dt.date, symptom: str, now: dt.datetime) -> None:
         with self._access() as db:
             db.execute(
@@ -330,6 +399,35 @@ class State:
                     (key, value),
                 )
 
+    # ------------------------------------------------------------------ reads for `status`
+
+    def acknowledgements_since(self, day: dt.date) -> dict[str, str]:
+        """ "taken" or "skipped" by reminder id, of the reminders of `day` and later: a range of
+        the primary key (ids begin with their date), not the whole table."""
+        with self._access() as db:
+            rows = db.execute(
+                "SELECT reminder_id, status FROM ack WHERE reminder_id >= ?", (day.isoformat(),)
+            ).fetchall()
+        return {str(reminder_id): str(status) for reminder_id, status in rows}
+
+    def channel_results(self, recent: int = RECENT_DELIVERIES) -> dict[str, ChannelResult]:
+        """Each channel's latest delivery, by channel key, among the `recent` deliveries of the
+        latest reminders (read backwards along the primary key: ids begin with their date)."""
+        with self._access() as db:
+            rows = db.execute(
+                "SELECT channel, reminder_id, status, error, updated_at, attempts FROM delivery "
+                "ORDER BY reminder_id DESC LIMIT ?",
+                (recent,),
+            ).fetchall()
+            found: dict[str, ChannelResult] = {}
+            for channel, reminder_id, status, error, updated_at, attempts in rows:
+                result = ChannelResult(
+                    str(reminder_id), str(status), None if error is None else str(error), _instant(updated_at), attempts
+                )
+                if channel not in found or result.at > found[channel].at:
+                    found[str(channel)] = result
+            return found
+
     def close_reminder(
         self, reminder_id: str, due_at: dt.datetime, outcome: str, now: dt.datetime, late: bool = False
     ) -> None:
@@ -340,6 +438,106 @@ class State:
                 "ON CONFLICT (id) DO NOTHING",
                 (reminder_id, _iso(due_at), outcome, int(late), _iso(now)),
             )
+
+
+class TakeBack:
+    """`mgremind undo` (SPEC §3 v2): everything a command records can be taken back, the record
+    written last or one named: an acknowledgement, a symptom report, a stock count."""
+
+    def __init__(self, database: Database) -> None:
+        self._access = database.access
+
+    def acknowledgement(self, reminder_id: str | None) -> Acknowledgement | None:
+        """Takes back the acknowledgement of `reminder_id` (None: the one recorded last); returns
+        what was taken back, or None when there was none."""
+        with self._access(transaction=True) as db:
+            if reminder_id is None:
+                row = db.execute(
+                    "SELECT reminder_id, status, at FROM ack ORDER BY at DESC, rowid DESC LIMIT 1"
+                ).fetchone()
+            else:
+                row = db.execute(
+                    "SELECT reminder_id, status, at FROM ack WHERE reminder_id = ?", (reminder_id,)
+                ).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM ack WHERE reminder_id = ?", (row[0],))
+            return Acknowledgement(str(row[0]), str(row[1]), _instant(row[2]))
+
+    def latest(self, count: int) -> list[Record]:
+        """The `count` records written last by a command (acknowledgements, reports, stock
+        counts), the last first. Records of the same second: a count before a report before an
+        acknowledgement (the tables keep no common order finer than the second)."""
+        with self._access() as db:
+            return _latest(db, count)
+
+    def last(self) -> Record | None:
+        """Deletes the record written last (see `latest`); returns it, or None when there is none."""
+        with self._access(transaction=True) as db:
+            found = _latest(db, 1)
+            if not found:
+                return None
+            _delete(db, found[0])
+            return found[0]
+
+    def report(self, report_id: int) -> Report | None:
+        """Deletes the report of that id; returns it, or None when there is none."""
+        with self._access(transaction=True) as db:
+            row = db.execute("SELECT id, date, symptom, recorded_at FROM report WHERE id = ?", (report_id,)).fetchone()
+            if row is None:
+                return None
+            report = _report(row)
+            _delete(db, report)
+            return report
+
+    def stock_count(self, count_id: int) -> StockCount | None:
+        """Deletes the stock count of that id; returns it, or None when there is none."""
+        with self._access(transaction=True) as db:
+            row = db.execute("SELECT id, supplement, units, at FROM stock_count WHERE id = ?", (count_id,)).fetchone()
+            if row is None:
+                return None
+            count = _stock_count(row)
+            _delete(db, count)
+            return count
+
+
+def _latest(db: sqlite3.Connection, count: int) -> list[Record]:
+    """The `count` records written last, of the three tables (each read backwards, then merged)."""
+    acks = db.execute("SELECT rowid, reminder_id, status, at FROM ack ORDER BY at DESC, rowid DESC LIMIT ?", (count,))
+    found: list[tuple[dt.datetime, int, int, Record]] = []
+    for rowid, reminder_id, status, at in acks.fetchall():
+        found.append((_instant(at), 0, int(rowid), Acknowledgement(str(reminder_id), str(status), _instant(at))))
+    reports = db.execute(
+        "SELECT id, date, symptom, recorded_at FROM report ORDER BY recorded_at DESC, id DESC LIMIT ?", (count,)
+    )
+    for row in reports.fetchall():
+        report = _report(row)
+        found.append((report.at, 1, report.id, report))
+    counts = db.execute("SELECT id, supplement, units, at FROM stock_count ORDER BY at DESC, id DESC LIMIT ?", (count,))
+    for row in counts.fetchall():
+        stock = _stock_count(row)
+        found.append((stock.at, 2, stock.id, stock))
+    found.sort(key=lambda entry: entry[:3], reverse=True)  # the same second: the kind, then the row
+    return [record for _, _, _, record in found[:count]]
+
+
+def _delete(db: sqlite3.Connection, record: Record) -> None:
+    if isinstance(record, Acknowledgement):
+        db.execute("DELETE FROM ack WHERE reminder_id = ?", (record.reminder_id,))
+    elif isinstance(record, Report):
+        db.execute("DELETE FROM report WHERE id = ?", (record.id,))
+    else:
+        db.execute("DELETE FROM stock_count WHERE id = ?", (record.id,))
+
+
+def _report(row: tuple[object, ...]) -> Report:
+    report_id, day, symptom, at = row
+    return Report(int(str(report_id)), _date(day), str(symptom), _instant(at))
+
+
+def _stock_count(row: tuple[object, ...]) -> StockCount:
+    count_id, supplement, units, at = row
+    return StockCount(int(str(count_id)), str(supplement), _units(units), _instant(at))
 
 
 class _Garbled(sqlite3.DatabaseError):

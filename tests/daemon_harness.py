@@ -89,6 +89,7 @@ class Daemon:
 
     `journal` makes $JOURNAL_STREAM name the daemon's "stderr" (as systemd's journal does) or its
     "stdout" (as a child of a service inherits it, naming another stream); None leaves it unset.
+    `command` replaces the console script (e.g. setpriv … /usr/bin/python3 -m mgremind, as another user).
     """
 
     def __init__(
@@ -99,6 +100,7 @@ class Daemon:
         env: Mapping[str, str] | None = None,
         args: Sequence[str] = (),
         journal: str | None = None,
+        command: Sequence[str] = (),
     ) -> None:
         self.config = config
         environ = child_environ(STATE_DIRECTORY=str(state_dir), **(env or {}))
@@ -109,7 +111,7 @@ class Daemon:
             environ["JOURNAL_STREAM"] = f"{named.st_dev}:{named.st_ino}"
         try:
             self.process = subprocess.Popen(
-                [str(MGREMIND), "-c", str(config), "run", *args],
+                [*(command or [str(MGREMIND)]), "-c", str(config), "run", *args],
                 env=environ,
                 stdin=subprocess.DEVNULL,
                 stdout=out_write,

@@ -20,7 +20,7 @@ from daemon_harness import acks, mgremind_process, outcome_is
 from receivers import JsonReceiver
 from timing import LEAD, ahead, reminder_id, wait_until
 
-from mgremind.daemon.loop import DAEMON_LOCK
+from mgremind.lockfile import DAEMON_LOCK
 from mgremind.render import clock
 
 pytestmark = pytest.mark.e2e

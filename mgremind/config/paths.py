@@ -46,17 +46,29 @@ def config_candidates(environ: Mapping[str, str]) -> list[Path]:
     return candidates
 
 
-def state_directory(environ: Mapping[str, str]) -> Path:
-    """$STATE_DIRECTORY (systemd), else $XDG_STATE_HOME/mgremind, else ~/.local/state/mgremind."""
+# The shipped system unit (mgremind/units/mgremind.service): ConfigurationDirectory=mgremind and
+# StateDirectory=mgremind, i.e. this configuration and this state (under DynamicUser=, a link into
+# /var/lib/private). systemd tells the daemon with $STATE_DIRECTORY; `sudo mgremind taken` is told
+# nothing, so the configuration it uses says which daemon's state it means.
+SYSTEM_CONFIG = Path("/etc/mgremind/config.toml")
+SYSTEM_STATE = Path("/var/lib/mgremind")
+
+
+def state_directory(environ: Mapping[str, str], config: Path | None = None) -> Path:
+    """$STATE_DIRECTORY (systemd), else the system service's /var/lib/mgremind when `config` (the
+    configuration in use, absolute) is the system one, else $XDG_STATE_HOME/mgremind, else
+    ~/.local/state/mgremind. Decided from the names only: nothing is looked up on disk."""
     if environ.get("STATE_DIRECTORY"):
         return Path(environ["STATE_DIRECTORY"].split(":")[0])
+    if config is not None and os.path.normpath(config) == str(SYSTEM_CONFIG):
+        return SYSTEM_STATE
     base = environ.get("XDG_STATE_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".local" / "state")
     return Path(base) / "mgremind"
 
 
-def state_file(environ: Mapping[str, str]) -> Path:
-    """The SQLite file the daemon and the commands share."""
-    return state_directory(environ) / "state.sqlite3"
+def state_file(environ: Mapping[str, str], config: Path | None = None) -> Path:
+    """The SQLite file the daemon and the commands share (`config`: see state_directory)."""
+    return state_directory(environ, config) / "state.sqlite3"
 
 
 def find_config(explicit: str | None, environ: Mapping[str, str]) -> Path:

@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
-import fcntl
 import logging
 import os
 import select
 import signal
 import socket
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -43,6 +40,7 @@ from mgremind.daemon.delivery import Delivery
 from mgremind.daemon.escalation import Escalation
 from mgremind.daemon.schedule import Jobs, Schedule
 from mgremind.loader import load_config
+from mgremind.lockfile import lock_for_daemon
 from mgremind.logs import SecretFilter
 from mgremind.model import Config, ConfigError
 from mgremind.notify import (
@@ -55,7 +53,7 @@ from mgremind.notify import (
     secret_fragments,
 )
 from mgremind.render import daemon_status
-from mgremind.state import State, StateError
+from mgremind.state import State
 from mgremind.systemd import Notifier
 from mgremind.wallclock import WallClockTimer
 
@@ -64,8 +62,6 @@ log = logging.getLogger("mgremind")
 
 # How long SIGTERM waits for deliveries in flight before the process leaves without them.
 STOP_GRACE_SECONDS = 0.6
-# In the state directory, beside the database: held (flock) by the one daemon running on it.
-DAEMON_LOCK = "daemon.lock"
 
 
 class Wakeup:
@@ -226,70 +222,9 @@ class Daemon:
         return 0
 
 
-def lock_for_daemon(directory: Path) -> int:
-    """Makes this process the one daemon on the state in `directory`: an exclusive `flock` on
-    DAEMON_LOCK there, which holds this process's PID. The lock lasts as long as the file
-    descriptor returned (not inherited by the programs it runs); the kernel releases it when the
-    process dies, however it dies. The file stays: removing it would let a second daemon lock a
-    new file while the first still holds the old one. Only `run` takes it: the commands that read
-    or record share the database with the daemon (SQLite's own locks), not this file.
-
-    StateError, naming the file: another process holds it (with its PID), or it cannot be opened.
-    """
-    path = directory / DAEMON_LOCK
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            # Readable by all (it holds a PID, nothing else): a daemon of another user than the one
-            # who made it (root, by `sudo mgremind run`) can still open it to lock.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except PermissionError:  # left by another user (e.g. root): a read-only descriptor locks as well
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as error:
-        raise StateError(f"{path}: cannot open the daemon's lock file: {error.strerror}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as error:
-        os.close(fd)
-        if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise StateError(f"{path}: cannot lock the daemon's lock file: {error.strerror}") from None
-        raise StateError(_held_by(path)) from None
-    with contextlib.suppress(OSError):  # read-only: the lock holds all the same, without the PID
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
-
-
-def _held_by(path: Path) -> str:
-    """Who holds the daemon's lock, and what to do about it."""
-    # The holder writes its PID just after it took the lock: until then the file may hold none, or
-    # that of a daemon gone (as it does for good when the holder could not write it): wait a moment.
-    for _ in range(20):
-        pid = 0
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(path.read_text(encoding="ascii").strip())
-        if pid > 0 and _alive(pid):
-            return (
-                f"another mgremind (PID {pid}) is running on {path.parent} (it holds {path}): "
-                f"stop it first (systemctl stop mgremind, or kill {pid})"
-            )
-        time.sleep(0.01)
-    return f"another mgremind is running on {path.parent} (it holds {path}): stop it first (systemctl stop mgremind)"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's
-        return True
-    return True
-
-
 def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: SecretFilter) -> int:
     """`mgremind run` once the configuration is valid: returns the exit status."""
-    state_path = state_file(environ)
+    state_path = state_file(environ, config_path.absolute())  # the system config: the system service's state
     # First of all, and held until the process ends: a second daemon on this state leaves at once.
     lock = lock_for_daemon(state_path.parent)  # StateError: the caller reports it
     try:
