@@ -6,12 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test lint bench clean
 
-# The editable install is a plain .pth path entry (editable_mode=compat): setuptools' default, a
-# meta path finder, warns at every install and runs an import hook at every interpreter start.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 # The daemon on the example plan: reminders go to the console (no channel is configured).
