@@ -360,22 +360,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    import logging
-
-    from mgremind.logs import setup_logging
-    from mgremind.notify import ChannelError, setup_channels  # apprise: only when there is a URL to parse
-
-    # What `run` refuses, `check` refuses: the very channels `run` builds (apprise's lines scrubbed).
-    try:
-        setup_channels(config, os.environ, setup_logging(logging.WARNING))
-    except ChannelError as error:
-        print(f"mgremind: {printable(str(error))}", file=sys.stderr)
+    # What `run` refuses, `check` refuses: the very channels `run` builds. The console alone cannot
+    # fail, and then check starts without logging, hashlib and apprise.
+    if not config.notify.console_only and _channels_refused(config):
         return EXIT_BAD_INPUT
     records = _records(config)
     warnings = exposed_secret_files(config, os.environ)
     warnings += [Problem(s.supplement.key, supply_text(s)) for s in records.supplies(config, now) if s.low]
     print(check_summary(config, plan_days(config, now.date(), 7, records.reports), warnings), end="")
     return EXIT_OK
+
+
+def _channels_refused(config: Config) -> bool:
+    """Builds the channels as `run` does (apprise's log lines scrubbed); True when that fails, said."""
+    import logging
+
+    from mgremind.logs import setup_logging
+    from mgremind.notify import ChannelError, setup_channels
+
+    try:
+        setup_channels(config, os.environ, setup_logging(logging.WARNING))
+    except ChannelError as error:
+        print(f"mgremind: {printable(str(error))}", file=sys.stderr)
+        return True
+    return False
 
 
 def _plan(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:

@@ -129,6 +129,11 @@ class Notify(NamedTuple):
     title: str
     caregiver_urls: tuple[str, ...] = ()  # told once about missed doses in a row
 
+    @property
+    def console_only(self) -> bool:
+        """Reminders go to standard output and nowhere else: no URL, file or apprise config to check."""
+        return self.console and not (self.urls or self.config or self.urls_file or self.caregiver_urls)
+
 
 class Reminders(NamedTuple):
     lead: dt.timedelta
