@@ -197,7 +197,6 @@ def readable_install() -> Iterator[Path]:
 
 @as_root
 @pytest.mark.e2e
-@pytest.mark.skipif(not PYTHON.exists() or shutil.which("setpriv") is None, reason="needs /usr/bin/python3 and setpriv")
 def test_taken_as_root_reaches_a_daemon_running_as_its_own_user(
     readable_install: Path, json_receiver: JsonReceiver
 ) -> None:
@@ -252,3 +251,36 @@ def test_taken_as_root_reaches_a_daemon_running_as_its_own_user(
     owners = {path.name: (path.stat().st_uid, path.stat().st_gid) for path in state_dir.iterdir()}
     assert "state.sqlite3" in owners
     assert set(owners.values()) == {(uid, gid)}, owners
+
+
+@as_root
+@pytest.mark.e2e
+def test_a_state_the_user_cannot_write_gets_one_line_not_a_traceback(readable_install: Path) -> None:
+    """Read-only for whoever runs the command (here: nobody, on root's 0644 state): every command
+    that reads or records answers with one line naming the file, exit 1."""
+    _, gid = nobody()
+    state_dir = readable_install / "state"
+    state_dir.mkdir(mode=0o755)
+    config = write_config(
+        readable_install / "etc", plan_toml(["json://127.0.0.1:9/x"], {"lunch": first_meal(3600)}), mode=0o644
+    )
+    (readable_install / "etc").chmod(0o755)
+    assert mgremind_process(config, state_dir, "stock", "citrate", "60").returncode == 0  # root's own state
+    lib = readable_install / "lib"
+    as_nobody = ["setpriv", "--reuid=nobody", f"--regid={gid}", "--clear-groups", str(PYTHON), "-P", "-m", "mgremind"]
+    environ = child_environ(STATE_DIRECTORY=str(state_dir), PYTHONPATH=f"{lib / 'src'}:{lib / 'site'}")
+    for args in (("taken",), ("report", "cramps"), ("stock", "citrate", "5"), ("history",), ("next",), ("check",)):
+        result = subprocess.run(
+            [*as_nobody, "-c", str(config), *args],
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 1, (args, result.returncode, result.stderr)
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"mgremind: {state_dir / 'state.sqlite3'}: "), line
+    assert {path.stat().st_uid for path in state_dir.iterdir()} == {0}, "nobody wrote nothing"
