@@ -43,15 +43,7 @@ from mgremind.loader import load_config
 from mgremind.lockfile import lock_for_daemon
 from mgremind.logs import SecretFilter
 from mgremind.model import Config, ConfigError
-from mgremind.notify import (
-    Channel,
-    ChannelError,
-    caregiver_channels,
-    channel_secrets,
-    configured_urls,
-    load_channels,
-    secret_fragments,
-)
+from mgremind.notify import Channel, ChannelError, setup_channels
 from mgremind.render import daemon_status
 from mgremind.state import State
 from mgremind.systemd import Notifier
@@ -169,10 +161,7 @@ class Daemon:
         log.info("reloading %s", self._config_path)
         try:
             config = load_config(self._config_path)
-            secrets = secret_fragments([*configured_urls(config, os.environ), *config.notify.caregiver_urls])
-            channels = load_channels(config)
-            caregivers = caregiver_channels(config)
-            secrets = sorted({*secrets, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True)
+            channels, caregivers, _ = setup_channels(config, os.environ, self._secrets)
         except ConfigError as error:
             for line in error.lines():
                 log.error("reload failed: %s", line)
@@ -183,7 +172,6 @@ class Daemon:
             log.error("reload failed: %s; keeping the previous plan", error)
             self._notifier.ready(self.status(reload_failed=True))
             return
-        self._secrets.fragments = sorted({*self._secrets.fragments, *secrets}, key=len, reverse=True)
         self._current.replace(Setup(config, tuple(channels), tuple(caregivers)))
         self.schedule.rebuild()
         log.info("reloaded: %d channel(s)", len(channels))
@@ -228,13 +216,9 @@ def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: 
     # First of all, and held until the process ends: a second daemon on this state leaves at once.
     lock = lock_for_daemon(state_path.parent)  # StateError: the caller reports it
     try:
-        # The URLs' secrets are known to the log filter before apprise first sees them.
-        secrets.fragments = secret_fragments([*configured_urls(config, environ), *config.notify.caregiver_urls])
-        channels = load_channels(config, environ)  # ChannelError: the caller reports it
-        caregivers = caregiver_channels(config)
-        secrets.fragments = sorted(
-            {*secrets.fragments, *channel_secrets([*channels, *caregivers])}, key=len, reverse=True
-        )
+        # As check and notify-test build them, the log filter learning the secrets first.
+        # ChannelError: the caller reports it.
+        channels, caregivers, _ = setup_channels(config, environ, secrets)
         for problem in exposed_secret_files(config, environ):
             log.warning("%s: %s", problem.key, problem.message)
         state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
