@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import sys
@@ -47,6 +48,19 @@ class JournalFormatter(logging.Formatter):
         return f"<{priority}>{super().format(record)}"
 
 
+class LocalTimeFormatter(logging.Formatter):
+    """`2026-11-29T18:50:10.123+01:00 INFO message`: ISO 8601 in the local zone ($TZ, else the
+    system's) with its UTC offset, so that a line read later, elsewhere or across a DST change
+    still says when it happened."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        local = dt.datetime.fromtimestamp(record.created, dt.timezone.utc).astimezone()
+        return local.isoformat(timespec="milliseconds")
+
+
 def stderr_is_journal(environ: Mapping[str, str], stderr_fd: int = 2) -> bool:
     """$JOURNAL_STREAM names the journal's device:inode; it counts only if stderr is that stream
     (a child of a service inherits the variable with another stderr)."""
@@ -62,7 +76,8 @@ def stderr_is_journal(environ: Mapping[str, str], stderr_fd: int = 2) -> bool:
 
 def setup_logging(level: int = logging.INFO, environ: Mapping[str, str] | None = None) -> SecretFilter:
     """One line per event on standard error, every record scrubbed of secrets; to the journal
-    with a priority prefix and no timestamp of its own, elsewhere with a timestamp.
+    with a priority prefix and no timestamp of its own, elsewhere with a timestamp and its UTC
+    offset.
 
     Returns the filter: its fragments are set once the URLs are known (and on reload).
     """
@@ -71,7 +86,7 @@ def setup_logging(level: int = logging.INFO, environ: Mapping[str, str] | None =
     if stderr_is_journal(os.environ if environ is None else environ):
         handler.setFormatter(JournalFormatter("%(message)s"))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(LocalTimeFormatter())
     handler.addFilter(secrets)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,13 +1,14 @@
 """Channels: apprise, one service at a time so each one's result is known, and the console.
 
-Every URL is known here only as a `Channel` with a redacted label (apprise renders a URL
-with its secrets hidden) and a key (a hash) for the state database. `SecretFilter`
-scrubs the raw URLs and their secret parts out of every log record, apprise's included.
+Every URL is known here only as a `Channel` with a label (scheme, host and a fingerprint of
+its key: no secret) and a key (a hash) for the state database. `SecretFilter` scrubs the raw
+URLs and their secret parts out of every log record, apprise's included.
 
 `setup_channels` is what `check`, `run` and `notify-test` build, so `check` refuses exactly what
 `run` refuses: every URL parsed by apprise, `urls_file` and `config` regular files of at most
 1 MB, at least one channel. Imported by those three only; apprise itself is imported only when a
-URL is to be parsed (a console-only `check` stays fast).
+URL is to be parsed (a console-only `check` stays fast), and of its ~216 plugin modules only those
+of the URLs' schemes (`load_plugins`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
@@ -66,7 +68,8 @@ def console_channel(stream: TextIO | None = None) -> Channel:
     return Channel("console", "console", send)
 
 
-def _apprise_channel(service: Any, raw_url: str) -> Channel:
+def _apprise_channel(service: Any, raw_url: str, key: str | None = None) -> Channel:
+    """A channel of one apprise service, keyed by `key` (by default the hash of `raw_url`)."""
     import apprise
 
     # apprise waits up to 5.5 s between two messages of one service (rate limits of public
@@ -79,16 +82,25 @@ def _apprise_channel(service: Any, raw_url: str) -> Channel:
         # Plain text: the body is lines of doses and notes, not HTML or markdown.
         return bool(service.notify(body=body, title=title, body_format=text))
 
-    label = channel_label(service)
-    return Channel(channel_key(raw_url), label, send, frozenset(_fragments(raw_url, label)))
+    key = channel_key(raw_url) if key is None else key
+    label = channel_label(service, key)
+    return Channel(key, label, send, frozenset(_fragments(raw_url, label)))
 
 
-def channel_label(service: Any) -> str:
-    """How a channel is shown: apprise's privacy rendering (passwords hidden), less its path
-    and query, where tokens and addresses often sit: "json://user:****@host:8080/…"."""
+def channel_label(service: Any, key: str) -> str:
+    """How a channel is shown, in logs, `notify-test` and `status`: its scheme, its host and port,
+    and the first 6 hex digits of its key, which tell two channels to one host apart:
+    "json://127.0.0.1:8080 #3fa9c1". Never a user name, password, path or query; and no host
+    where apprise's privacy rendering hides it or it is no network name (telegram's bot id,
+    pushover's token, an ntfy.sh topic, which apprise 1.9 takes for a host): "tgram:// #5be01d"."""
     scheme, _, rest = shown_url(service).partition("://")
-    location, slash, _ = rest.split("?", 1)[0].partition("/")
-    return f"{scheme}://{location}" + ("/…" if slash else "")
+    location = rest.split("?", 1)[0].split("/", 1)[0].rpartition("@")[2]
+    host = str(getattr(service, "host", None) or "")
+    # Shown: the location as apprise renders it with privacy on, if that is the service's host
+    # (with or without a port) and the host is a domain name, an address or localhost.
+    network = host == "localhost" or host.startswith("[") or "." in host
+    matches = network and re.fullmatch(re.escape(host) + r"(:\d+)?", location, re.IGNORECASE)
+    return f"{scheme}://{location if matches else ''} #{key[:6]}"
 
 
 def shown_url(service: Any, privacy: bool = True) -> str:
@@ -193,13 +205,19 @@ def _url_channels(urls: Iterable[str], kind: str, shown: bool = True) -> list[Ch
         return []
     import apprise
 
+    load_plugins(urls)
     channels: list[Channel] = []
     for index, url in enumerate(urls):
         services = apprise.Apprise()
         if not services.add(url):
             where = f"{kind} URL {index + 1} ({redact_url(url)})" if shown else kind
             raise ChannelError(f"{where} is not a URL apprise understands; see `apprise --details` for its services")
-        channels.extend(_apprise_channel(service, url) for service in services)
+        # apprise reads several URLs in one string ("json://a json://b"): each service its own
+        # key, the first the URL's (as when it was the only one: its records stay its own).
+        channels.extend(
+            _apprise_channel(service, url, channel_key(url if number == 0 else f"{url}\0{number}"))
+            for number, service in enumerate(services)
+        )
     return channels
 
 
@@ -211,6 +229,9 @@ def _config_channels(path: Path) -> list[Channel]:
         text = read_small_file(path, "apprise configuration file")
     except UnreadableFile as error:
         raise ChannelError(str(error)) from None
+    # Its URLs are known only once apprise has read the file (includes, YAML, its own URLs of
+    # services): every plugin is loaded first, as apprise would.
+    load_all_plugins()
     document = apprise.AppriseConfig()
     if not document.add_config(text):
         raise ChannelError(f"{path}: apprise cannot read this configuration file")
@@ -220,6 +241,161 @@ def _config_channels(path: Path) -> list[Channel]:
     if not channels:
         raise ChannelError(f"{path}: the apprise configuration file names no service apprise understands")
     return channels
+
+
+# ---------------------------------------------------------------------------- apprise's plugins, only those needed
+
+# apprise's plugin modules that are not named after their schemes (nor after a scheme less its
+# final "s", as ntfy for ntfys), from apprise 1.9.6 to 2.3.0. A scheme found neither way has
+# apprise load all of its modules, as it would by itself: slower and larger, never wrong.
+_PLUGIN_MODULES = {
+    "africas_talking": "atalk",
+    "apprise_api": "apprise apprises",
+    "bluesky": "bsky",
+    "burstsms": "kudosity",
+    "cliq": "zcliq zohocliq",
+    "custom_form": "form forms",
+    "custom_json": "json jsons",
+    "custom_xml": "xml xmls",
+    "d7networks": "d7sms",
+    "dbus": "kde qt",
+    "email": "mailto mailtos",
+    "fortysixelks": "46elks elks",
+    "glib": "gio",
+    "google_chat": "gchat",
+    "home_assistant": "hassio hassios",
+    "kakaotalk": "kakao",
+    "kaleyra": "klr",
+    "kodi": "xbmc xbmcs",  # apprise 2: kodi.py
+    "lfgalarm": "lfg",
+    "mastodon": "toot toots",
+    "mattermost": "mmost mmosts",
+    "messagebird": "msgbird",
+    "mobilemessage": "mobilemsg",
+    "nextcloud": "ncloud nclouds",
+    "nextcloudtalk": "nctalk nctalks",
+    "notificationapi": "napi",
+    "office365": "azure o365",
+    "one_signal": "onesignal",
+    "parseplatform": "parsep parseps",
+    "popcorn_notify": "popcorn",
+    "pushbullet": "pbul",
+    "pushjet": "pjet pjets",
+    "pushover": "pover",
+    "pushplus": "wecom",
+    "pushsafer": "psafer psafers",
+    "ringcentral": "ringc",
+    "rocketchat": "rocket rockets",
+    "serverchan": "schan",
+    "signal_api": "signal signals",
+    "simplepush": "spush",
+    "smsmanager": "smsmgr",
+    "sogs": "session sessions",
+    "splunk": "victorops",
+    "streamlabs": "strmlabs",
+    "techuluspush": "push",
+    "telegram": "tgram",
+    "twitter": "tweet x",
+    "vonage": "nexmo",
+    "webexteams": "webex wxteams",
+    "workflows": "workflow",
+    "xbmc": "kodi kodis",  # apprise 1.9: xbmc.py
+}
+
+_plugins_lock = threading.Lock()
+# The plugin modules this process had apprise load one by one; empty when apprise has loaded
+# none yet, or all of them (itself, on its first use, or here).
+_selected: set[str] = set()
+
+
+def plugin_modules(scheme: str) -> list[str]:
+    """The installed apprise's plugin modules that may hold the plugin of `scheme` ("json" →
+    ["custom_json"]); none when it is not known here."""
+    named = [module for module, schemes in _PLUGIN_MODULES.items() if scheme in schemes.split()]
+    names = dict.fromkeys([*named, scheme, scheme.removesuffix("s")])
+    return [name for name in names if _is_plugin_module(name)]
+
+
+def _is_plugin_module(name: str) -> bool:
+    import importlib.util
+
+    # The names apprise's plugin manager loads (no "base…", no "_…").
+    if not re.fullmatch(r"(?!base|_)[a-z0-9_]+", name):
+        return False
+    return importlib.util.find_spec(f"apprise.plugins.{name}") is not None
+
+
+def load_plugins(urls: Iterable[str]) -> None:
+    """Makes apprise ready to parse these URLs, loading the plugin modules of their schemes only.
+
+    On its first use apprise imports all of its plugin modules (~216, 470 modules in all: ~10 MB
+    and 40 % of `run`'s time to READY); its plugin manager (`apprise.plugins.N_MGR.load_modules`)
+    loads the modules a directory names, and looks for no other once it holds some. A scheme no
+    loaded module claims (a misspelling, a service's own https:// URL, a module renamed by a newer
+    apprise) has every module loaded, as apprise would have: a channel matters more than memory.
+    """
+    try:
+        from apprise.plugins import N_MGR
+        from apprise.utils.parse import GET_SCHEMA_RE, parse_urls
+    except ImportError:
+        return  # an apprise without these: it loads its plugins as it does
+    manager: Any = N_MGR  # the one plugin manager of every apprise object
+    with _plugins_lock:
+        if manager and not _selected:
+            return  # all loaded
+        # The schemes as apprise reads them: it splits a string of several URLs, and it rejects
+        # a URL without a scheme before it looks for a plugin.
+        found = (GET_SCHEMA_RE.match(url) for url in parse_urls(list(urls)))  # type: ignore[no-untyped-call]
+        schemes = {match.group("schema").lower() for match in found if match}
+        if manager:  # (asking an empty manager has apprise load everything)
+            schemes = {scheme for scheme in schemes if scheme not in manager}
+        if not schemes:
+            return
+        candidates = {scheme: plugin_modules(scheme) for scheme in schemes}
+        wanted = {module for modules in candidates.values() for module in modules} - _selected
+        if all(candidates.values()) and wanted:
+            with contextlib.suppress(OSError):  # no temporary directory: all are loaded below
+                _load_modules(manager, wanted)
+        if manager and all(scheme in manager for scheme in schemes):
+            return
+        _load_all(manager)
+
+
+def load_all_plugins() -> None:
+    """Has apprise load all of its plugin modules (for an apprise configuration file, whose URLs
+    are known only once apprise has read it)."""
+    try:
+        from apprise.plugins import N_MGR
+    except ImportError:
+        return
+    manager: Any = N_MGR
+    with _plugins_lock:
+        if not manager or _selected:
+            _load_all(manager)
+
+
+def _load_modules(manager: Any, modules: set[str]) -> None:
+    """Has apprise's plugin manager load these plugin modules, as it loads each of its own.
+
+    It imports `apprise.plugins.NAME` for each NAME a directory lists: a temporary directory of
+    empty directories names them (directories, not files: where an import fails, apprise runs the
+    listed file itself, and a directory has nothing to run)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mgremind-plugins-") as listing:
+        for name in modules:
+            os.mkdir(os.path.join(listing, name))
+        _selected.update(modules)
+        manager.load_modules(path=listing, name=manager.module_name_prefix)
+
+
+def _load_all(manager: Any) -> None:
+    if _selected:
+        # Forgets the modules loaded one by one; they stay imported, and the channels built on
+        # them keep working.
+        manager.unload_modules()
+        _selected.clear()
+    manager.load_modules()
 
 
 # ---------------------------------------------------------------------------- secrets in logs
@@ -233,12 +409,14 @@ def secret_fragments(urls: Iterable[str]) -> list[str]:
     import apprise
 
     fragments: set[str] = set()
+    load_plugins(urls)
     # apprise logs a URL it cannot parse, secrets and all, and these fragments are what the log
     # filter does not know yet: it is told nothing here (the channels, built next, tell it again).
     with _apprise_silenced():
         for url in urls:
             services = apprise.Apprise()
-            shown = " ".join(channel_label(service) for service in services) if services.add(url) else ""
+            key = channel_key(url)
+            shown = " ".join(channel_label(service, key) for service in services) if services.add(url) else ""
             fragments |= _fragments(url, shown)
     return sorted(fragments, key=len, reverse=True)
 

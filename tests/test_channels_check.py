@@ -42,13 +42,15 @@ def secret_file(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def in_subprocess(config: Path, command: str, state: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    """`mgremind -c CONFIG COMMAND` in its own process, with a time limit: a FIFO must not hang it,
-    and `run` must leave before it starts the daemon."""
+def in_subprocess(
+    config: Path, command: str, state: Path, timeout: float = 30, options: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`mgremind -c CONFIG COMMAND [OPTIONS]` in its own process, with a time limit: a FIFO must
+    not hang it, and `run` must leave before it starts the daemon."""
     env = {key: value for key, value in os.environ.items() if key not in MGREMIND_ENVIRONMENT}
     env["STATE_DIRECTORY"] = str(state)
     result = subprocess.run(
-        [str(MGREMIND), "-c", str(config), command],
+        [str(MGREMIND), "-c", str(config), command, *options],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -166,6 +168,39 @@ def test_a_caregiver_url_apprise_cannot_parse(mgremind: Mgremind, tmp_path: Path
     assert checked.returncode == 2
     assert "caregiver URL 1 (nosuch://***)" in one_line(checked.stderr)
     assert TOKEN not in checked.stderr
+
+
+# A URL with its "://" mistyped: apprise cannot tell its scheme and logs it whole ("Unsupported URL:
+# json//alice:Hunter2Secret@…"). In the configuration file it is refused by key, before apprise.
+MISTYPED = "json//alice:Hunter2Secret@127.0.0.1:9/TOKENAAA111"
+
+
+@pytest.mark.parametrize(
+    ("where", "named"),
+    [
+        ("urls", "config.toml: notify.urls[1]: is not an apprise URL (expected SCHEME://…"),
+        ("caregiver_urls", "config.toml: notify.caregiver_urls[0]: is not an apprise URL (expected SCHEME://…"),
+        ("urls_file", "urls.txt: line 3 is not a URL apprise understands; see `apprise --details`"),
+    ],
+)
+def test_a_mistyped_url_is_refused_by_every_command_and_its_secrets_never_shown(
+    tmp_path: Path, json_receiver: JsonReceiver, where: str, named: str
+) -> None:
+    urls = secret_file(tmp_path, "urls.txt", f"# mine\n{json_receiver.url()}\n{MISTYPED}\n")
+    notify = {
+        "urls": f'urls = ["{json_receiver.url()}", "{MISTYPED}"]',
+        "urls_file": f'urls_file = "{urls}"',
+        "caregiver_urls": f'urls = ["{json_receiver.url()}"]\ncaregiver_urls = ["{MISTYPED}"]',
+    }[where]
+    config = write_config(tmp_path, notify)
+    for command, options in [("check", ()), ("notify-test", ()), ("run", ()), ("run", ("--log-level", "debug"))]:
+        result = in_subprocess(config, command, tmp_path / "state", options=options)
+        shown = result.stdout + result.stderr
+        assert result.returncode == 2, (command, shown)
+        assert named in result.stderr, (command, shown)  # the key or the line to fix
+        assert "Hunter2Secret" not in shown and "TOKENAAA111" not in shown, (command, shown)  # apprise's lines too
+        assert "started" not in shown  # `run` left before the daemon began
+    assert json_receiver.messages() == []  # notify-test sent nothing: the configuration is refused whole
 
 
 @pytest.mark.parametrize("key", ["urls_file", "config"])

@@ -1,6 +1,7 @@
 """Channels, secrets in logs, systemd's notify protocol and the wall-clock timer (SPEC §4).
 
 Deliveries are real: apprise's json:// posts to a JsonReceiver (tests/receivers.py) on 127.0.0.1.
+Which of apprise's plugins a configuration loads is seen in a fresh interpreter's sys.modules.
 The systemd side is a datagram socket bound here, read back as systemd would read it.
 """
 
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import os
 import select
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,9 +24,9 @@ from pathlib import Path
 import pytest
 from conftest import config_from
 from plans import citrate, magnesium, meal
-from receivers import JsonReceiver
+from receivers import JsonReceiver, SmtpReceiver
 
-from mgremind.logs import SecretFilter, setup_logging
+from mgremind.logs import LocalTimeFormatter, SecretFilter, setup_logging
 from mgremind.model import Config
 from mgremind.notify import (
     Channel,
@@ -31,6 +35,7 @@ from mgremind.notify import (
     configured_urls,
     console_channel,
     load_channels,
+    plugin_modules,
     secret_fragments,
     send_safely,
 )
@@ -205,6 +210,176 @@ def test_invalid_url_is_a_channel_error_without_the_secret() -> None:
     assert PASSWORD not in message and "example.com" not in message
 
 
+# ---------------------------------------------------------------------------- labels
+
+
+def test_labels_tell_channels_to_one_host_apart_and_hold_no_secret() -> None:
+    first = f"json://alice:{PASSWORD}@127.0.0.1:8080/notify/TOKENAAA111?key=QueryValue99"
+    second = f"json://alice:{PASSWORD}@127.0.0.1:8080/notify/TOKENBBB222"
+    channels = load_channels(with_notify(f"urls = [{toml_string(first)}, {toml_string(second)}]"), {})
+    assert (
+        [channel.label for channel in channels]
+        == [
+            f"json://127.0.0.1:8080 #{channel_key(first)[:6]}",  # a fingerprint of the key the state knows
+            f"json://127.0.0.1:8080 #{channel_key(second)[:6]}",
+        ]
+    )
+    assert channels[0].label != channels[1].label
+    for channel in channels:
+        for secret in ("alice", PASSWORD, "notify", "TOKENAAA111", "TOKENBBB222", "QueryValue99"):
+            assert secret not in channel.label
+
+
+def test_several_urls_in_one_string_are_channels_of_their_own() -> None:
+    """apprise splits "json://a json://b": each service its own key, so its own label and records."""
+    both = "json://127.0.0.1:8080/TOKENAAA111 json://127.0.0.1:8080/TOKENBBB222"
+    first, second = load_channels(with_notify(f"urls = [{toml_string(both)}]"), {})
+    assert first.key == channel_key(both)  # the key it had alone: its records stay its own
+    assert second.key != first.key and second.label != first.label
+
+
+@pytest.mark.parametrize(
+    ("url", "label", "secrets"),
+    [
+        # The host is a token (bot id, user key, webhook id) or a topic: the scheme alone.
+        ("tgram://123456789:AAEabcdefghijklmnopqrstuvwxyz01234/987654", "tgram://", ["123456789", "AAEabcdefgh"]),
+        ("pover://UserKeyAbc123@AppTokenXyz789", "pover://", ["UserKeyAbc123", "AppTokenXyz789"]),
+        ("ntfy://MyPrivateTopic42", "ntfys://", ["MyPrivateTopic42"]),  # ntfy.sh: the topic is the key
+        (
+            "https://discord.com/api/webhooks/4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js",
+            "discord://",
+            ["4174216298", "JHMHI8qBe7bk2ZwO5U711o3dV_js"],
+        ),
+        (
+            "ntfys://alice:pw@ntfy.example.com/MyPrivateTopic42",
+            "ntfys://ntfy.example.com",
+            ["alice", "MyPrivateTopic42"],
+        ),
+        (
+            "mailto://bob:Hunter2Secret@smtp.example.com:2525?to=me@example.com",
+            "mailto://smtp.example.com:2525",
+            ["bob"],
+        ),
+        ("json://[::1]:9000/TOKENAAA111", "json://[::1]:9000", ["TOKENAAA111"]),
+    ],
+)
+def test_a_label_shows_a_host_only_where_it_is_one(url: str, label: str, secrets: list[str]) -> None:
+    [channel] = load_channels(with_notify(f"urls = [{toml_string(url)}]"), {})
+    assert channel.label == f"{label} #{channel_key(url)[:6]}"
+    for secret in [*secrets, "Hunter2Secret"]:
+        assert secret not in channel.label
+
+
+# ---------------------------------------------------------------------------- only the plugins needed
+
+SETUP_IN_A_FRESH_INTERPRETER = """
+import json, sys
+from pathlib import Path
+from mgremind.config.files import parse_toml
+from mgremind.loader import parse_config
+from mgremind.logs import SecretFilter
+from mgremind.notify import send_safely, setup_channels
+
+config = parse_config(parse_toml(sys.stdin.read(), "config.toml"), "config.toml", Path("/nonexistent"), "UTC")
+setup = setup_channels(config, {}, SecretFilter())
+sent = [send_safely(channel, "Magnesium: lunch", channel.label) for channel in setup.channels]
+plugins = sorted({name.split(".")[2] for name in sys.modules if name.startswith("apprise.plugins.")})
+print(json.dumps({"plugins": plugins, "labels": [channel.label for channel in setup.channels], "sent": sent}))
+"""
+
+
+def fresh_setup(notify: str) -> tuple[set[str], list[str], list[str | None]]:
+    """`setup_channels`, then a send to each channel, in a new interpreter (apprise not yet loaded):
+    apprise's plugin modules it imported ("custom_json", "email"...), the channels' labels, and
+    send_safely's answer for each."""
+    result = subprocess.run(
+        [sys.executable, "-c", SETUP_IN_A_FRESH_INTERPRETER],
+        input=f"[notify]\n{notify}\n{PLAN}",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    return set(data["plugins"]), data["labels"], data["sent"]
+
+
+SOME_PLUGINS = {"telegram", "email", "ntfy", "discord", "slack", "pushover", "custom_json"}  # of apprise's ~216
+
+
+def test_a_json_channel_loads_apprise_json_plugin_alone(receiver: JsonReceiver) -> None:
+    plugins, labels, sent = fresh_setup(f"urls = [{toml_string(receiver.url(f'user:{PASSWORD}@'))}]")
+    assert "custom_json" in plugins
+    assert not plugins & (SOME_PLUGINS - {"custom_json"})
+    assert len(plugins) < 5, plugins  # base and json: not apprise's ~216
+    assert sent == [None]
+    assert [message.body for message in receiver.messages()] == labels  # delivered through it
+
+
+def test_an_ntfy_channel_loads_the_ntfy_plugin(receiver: JsonReceiver) -> None:
+    plugins, labels, sent = fresh_setup(f'urls = ["ntfy://127.0.0.1:{receiver.port}/MyTopic42"]')
+    assert "ntfy" in plugins
+    assert not plugins & (SOME_PLUGINS - {"ntfy"})
+    assert sent == [None]
+    assert [(message.title, message.body) for message in receiver.messages()] == [("Magnesium: lunch", labels[0])]
+
+
+def test_a_mailto_channel_loads_the_email_plugin_of_another_name(smtp_receiver: SmtpReceiver) -> None:
+    plugins, _, sent = fresh_setup(f"urls = [{toml_string(smtp_receiver.url())}]")
+    assert "email" in plugins
+    assert not plugins & (SOME_PLUGINS - {"email"})
+    assert sent == [None]
+    assert [message.title for message in smtp_receiver.messages()] == ["Magnesium: lunch"]
+
+
+def test_several_schemes_load_their_plugins_and_caregivers_theirs(
+    receiver: JsonReceiver, smtp_receiver: SmtpReceiver
+) -> None:
+    plugins, _, _ = fresh_setup(
+        f'urls = ["{receiver.url()}", "tgram://123456789:AAEabcdefghijklmnopqrstuvwxyz01234/987654"]\n'
+        f"caregiver_urls = [{toml_string(smtp_receiver.url())}]"
+    )
+    assert plugins >= {"custom_json", "telegram", "email"}
+    assert not plugins & {"ntfy", "discord", "slack", "pushover"}
+
+
+def test_a_scheme_no_module_is_named_after_has_apprise_load_every_plugin(receiver: JsonReceiver) -> None:
+    """A service's own https:// URL is apprise's to recognise, by asking every plugin."""
+    webhook = "https://discord.com/api/webhooks/4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"
+    plugins, labels, sent = fresh_setup(f'urls = ["{receiver.url()}", "{webhook}"]')
+    assert plugins >= SOME_PLUGINS  # all of them
+    assert labels[1].startswith("discord:// #")
+    assert sent[0] is None and len(receiver.messages()) == 1
+
+
+def test_channels_built_before_an_apprise_configuration_file_still_deliver(
+    tmp_path: Path, receiver: JsonReceiver, other_receiver: JsonReceiver
+) -> None:
+    """The URLs of an apprise configuration file are known once apprise has read it: every plugin
+    is loaded then, after the json:// channel of `urls` was built on its plugin alone."""
+    document = tmp_path / "apprise.yml"
+    document.write_text(f"version: 1\nurls:\n  - {other_receiver.url()}\n", encoding="utf-8")
+    plugins, _, sent = fresh_setup(f'urls = ["{receiver.url()}"]\nconfig = {toml_string(document)}')
+    assert plugins >= SOME_PLUGINS
+    assert sent == [None, None]
+    assert len(receiver.messages()) == 1 and len(other_receiver.messages()) == 1
+
+
+def test_every_scheme_of_the_installed_apprise_is_loaded_alone() -> None:
+    """Each scheme the installed apprise knows is found with its module (not by loading them all):
+    a scheme missing here only costs memory, and names itself for plugin_modules' table."""
+    listing = (
+        "import json; from apprise.plugins import N_MGR; "
+        "print(json.dumps({scheme: N_MGR[scheme].__module__.split('.')[2] for scheme in N_MGR.schemas()}))"
+    )
+    result = subprocess.run([sys.executable, "-c", listing], capture_output=True, text=True, timeout=60, check=True)
+    modules = json.loads(result.stdout)
+    assert len(modules) > 100
+    missed = {scheme: module for scheme, module in modules.items() if module not in plugin_modules(scheme)}
+    assert missed == {}
+
+
 # ---------------------------------------------------------------------------- sending
 
 
@@ -302,6 +477,60 @@ def test_setup_logging_scrubs_apprise_records_on_stderr(capsys: pytest.CaptureFi
     assert "WARNING Failed to send to ***" in err
     assert "INFO started" in err
     assert len(err.splitlines()) == 2
+
+
+# ---------------------------------------------------------------------------- log lines: when, in which zone
+
+LOG_ONE_LINE = """
+import logging, sys
+from mgremind.logs import setup_logging
+setup_logging()
+logger = logging.getLogger("mgremind")
+arguments = ("2026-11-29/dinner", "console")
+record = logger.makeRecord("mgremind", logging.INFO, "test", 1, "sent %s to %s", arguments, None)
+record.created = float(sys.argv[1])
+logger.handle(record)
+"""
+
+WINTER = dt.datetime(2026, 11, 29, 17, 50, 10, 123000, tzinfo=dt.timezone.utc).timestamp()
+SUMMER = dt.datetime(2026, 7, 1, 4, 5, 6, 789000, tzinfo=dt.timezone.utc).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("zone", "created", "stamp"),
+    [
+        ("Europe/Paris", WINTER, "2026-11-29T18:50:10.123+01:00"),
+        ("Europe/Paris", SUMMER, "2026-07-01T06:05:06.789+02:00"),
+        ("America/New_York", WINTER, "2026-11-29T12:50:10.123-05:00"),
+        ("Asia/Kolkata", WINTER, "2026-11-29T23:20:10.123+05:30"),
+        ("UTC", SUMMER, "2026-07-01T04:05:06.789+00:00"),
+    ],
+)
+def test_log_lines_begin_with_the_local_time_and_its_utc_offset(zone: str, created: float, stamp: str) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "JOURNAL_STREAM"} | {"TZ": zone}
+    result = subprocess.run(
+        [sys.executable, "-c", LOG_ONE_LINE, repr(created)], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stderr == f"{stamp} INFO sent 2026-11-29/dinner to console\n"
+
+
+def test_log_lines_to_the_journal_carry_no_timestamp(tmp_path: Path) -> None:
+    """journald stamps each line itself: a priority prefix and the message, nothing before."""
+    log = tmp_path / "journal"
+    with log.open("w") as stderr:
+        status = os.fstat(stderr.fileno())
+        env = os.environ | {"TZ": "Europe/Paris", "JOURNAL_STREAM": f"{status.st_dev}:{status.st_ino}"}
+        subprocess.run([sys.executable, "-c", LOG_ONE_LINE, repr(WINTER)], stderr=stderr, env=env, check=True)
+    assert log.read_text(encoding="utf-8") == "<6>sent 2026-11-29/dinner to console\n"
+
+
+def test_local_time_formatter_in_this_process_names_its_offset() -> None:
+    record = logging.LogRecord("mgremind", logging.WARNING, __file__, 1, "channel %s failed", ("x",), None)
+    line = LocalTimeFormatter().format(record)
+    stamp, level, message = line.split(" ", 2)
+    assert dt.datetime.fromisoformat(stamp).utcoffset() is not None  # an offset, whatever the zone here
+    assert abs(dt.datetime.fromisoformat(stamp).timestamp() - record.created) < 0.001
+    assert (level, message) == ("WARNING", "channel x failed")
 
 
 # ---------------------------------------------------------------------------- systemd's notify protocol

@@ -28,7 +28,7 @@ from mgremind.state import State
 UTC = dt.timezone.utc
 SECRET = "s3cr3tpassw0rd"
 URL = f"json://user:{SECRET}@127.0.0.1:9/notify"  # port 9: nothing listens (nothing is sent here)
-LABEL = "json://user:****@127.0.0.1:9/…"  # as the daemon's log and notify-test show it
+LABEL = f"json://127.0.0.1:9 #{channel_key(URL)[:6]}"  # as the daemon's log and notify-test show it
 
 
 def plan() -> str:
@@ -209,7 +209,7 @@ def test_status_names_the_running_daemon_and_its_delivery_then_not_running_after
     assert running.returncode == 0, running.stdout + running.stderr
     lines = running.stdout.splitlines()
     assert lines[0] == f"daemon: running (PID {daemon.process.pid}) on {state_dir}"
-    label = json_receiver.url().removesuffix("notify") + "…"  # json://127.0.0.1:PORT/…
+    label = f"json://127.0.0.1:{json_receiver.port} #{channel_key(json_receiver.url())[:6]}"
     assert any(line.startswith(f"  ok      {label}: sent ") and line.endswith(f"({rid})") for line in lines), lines
     assert f"  {rid}  " in running.stdout  # delivered, due, not acknowledged
 
