@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_startup.py
 	$(BIN)/python bench/bench_daemon.py
+	$(BIN)/python bench/bench_age.py
+	$(BIN)/python bench/bench_daemon_age.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

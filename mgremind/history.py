@@ -5,8 +5,9 @@ time `now` in; statuses, day summaries and supplies out. The commands and the da
 the records from the state database and hand them in.
 """
 
+import bisect
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
 from mgremind.model import Config, DayPlan, Reminder, Supplement
@@ -33,7 +34,7 @@ class DayHistory(NamedTuple):
     symptoms: tuple[str, ...]
 
     def tally(self, status: str) -> int:
-        return sum(1 for entry in self.reminders if entry.status == status)
+        return [entry.status for entry in self.reminders].count(status)
 
     @property
     def adherence_pct(self) -> float | None:
@@ -45,12 +46,19 @@ class DayHistory(NamedTuple):
 def deadlines(config: Config, plan: DayPlan) -> list[dt.datetime]:
     """When each reminder of a day counts as missed if not acknowledged: when the next one of
     its day is due (reminders due together share the next), or at the end of the day it falls on
-    (a dose delayed past midnight has that next day)."""
+    (a dose delayed past midnight has that next day). The day's instants are sorted once: a day
+    of many reminders costs n log n, not n²."""
+    return _deadlines(config, plan, [reminder.instant for reminder in plan.reminders])
+
+
+def _deadlines(config: Config, plan: DayPlan, instants: Sequence[dt.datetime]) -> list[dt.datetime]:
+    """deadlines, given the instant of each reminder."""
+    ordered = sorted(set(instants))
     found = []
-    for reminder in plan.reminders:
-        later = [other.instant for other in plan.reminders if other.instant > reminder.instant]
-        if later:
-            found.append(min(later))
+    for reminder, instant in zip(plan.reminders, instants, strict=True):
+        later = bisect.bisect_right(ordered, instant)  # the first instant after this one
+        if later < len(ordered):
+            found.append(ordered[later])
         else:
             day = reminder.at.astimezone(config.zone).date()
             found.append(wall_clock_instant(day + dt.timedelta(days=1), dt.time(0), config.zone))
@@ -102,14 +110,21 @@ def history(
     for offset in range(days - 1, -1, -1):
         day = today - dt.timedelta(days=offset)
         plan = plan_day(config, day, ramp)
-        statuses = tuple(
-            entry
-            for entry in day_statuses(config, plan, acks, now)
-            if since is None or entry.reminder.instant >= since or entry.reminder.id in acks
-        )
-        planned = sum(entry.reminder.magnesium_mg for entry in statuses)
-        taken = sum(entry.reminder.magnesium_mg for entry in statuses if entry.status == "taken")
-        found.append(DayHistory(day, statuses, round(planned, 3), round(taken, 3), tuple(reports.get(day, ()))))
+        instants = [reminder.instant for reminder in plan.reminders]  # each worked out once: days may be long
+        statuses, planned, taken = [], 0.0, 0.0
+        for reminder, instant, deadline in zip(
+            plan.reminders, instants, _deadlines(config, plan, instants), strict=True
+        ):
+            status = acks.get(reminder.id)
+            if status is None:
+                if since is not None and instant < since:
+                    continue
+                status = "missed" if now >= deadline else "pending"
+            statuses.append(Status(reminder, status))
+            magnesium = reminder.magnesium_mg
+            planned += magnesium
+            taken += magnesium if status == "taken" else 0.0
+        found.append(DayHistory(day, tuple(statuses), round(planned, 3), round(taken, 3), tuple(reports.get(day, ()))))
     return found
 
 
@@ -154,29 +169,126 @@ class Supply(NamedTuple):
         return self.units_left <= 0 or (self.days_left is not None and self.days_left < self.supplement.refill_days)
 
 
-def supplies(config: Config, counts: Counts, acks: Acks, reports: Reports, now: dt.datetime) -> list[Supply]:
+class StockTotal(NamedTuple):
+    """A running total of a supplement's use since its latest count, kept as days pass (by the
+    daemon, mgremind.daemon.stock) so that the units on hand never need every day since the
+    count planned again: the supplies plan only the days after it."""
+
+    counted_at: dt.datetime  # the count it runs from: worth nothing once another count is the latest
+    through: dt.date  # the last local day it covers (its reminders all past when it was made)
+    used: float  # units of the reminders from the count through that day that were not skipped
+
+
+# The running totals by supplement id, as the state holds them: (counted_at, through, used).
+Totals = Mapping[str, tuple[dt.datetime, dt.date, float]]
+
+# A stock total covers the days up to the day before yesterday. Every reminder of those days is
+# past (a dose delayed past midnight falls on the next day, at most), and acknowledging a
+# reminder that old is rare: the state drops the totals such a late skip (or symptom report)
+# changes (mgremind.state), and each drop costs one replay from the count.
+SETTLED = dt.timedelta(days=2)
+
+
+def settled_day(config: Config, now: dt.datetime) -> dt.date:
+    """The last day a stock total made at `now` covers."""
+    return now.astimezone(config.zone).date() - SETTLED
+
+
+def supplies(
+    config: Config, counts: Counts, acks: Acks, reports: Reports, now: dt.datetime, *, totals: Totals | None = None
+) -> list[Supply]:
     """Units on hand of each counted supplement: the latest count (stock/stock_date, or a later
-    `stock` command) less the units of the reminders since then that were not skipped."""
+    `stock` command) less the units of the reminders since then that were not skipped. Where a
+    running total of that count is given, only the days after it are planned; `acks` must hold
+    the acknowledgements from `supplies_since` on."""
     ramp = Ramp(config, reports)
     today = now.astimezone(config.zone).date()
     found = []
     for supplement in config.supplements:
-        count = _latest_count(config, supplement, counts)
-        if count is None:
+        start = _start(config, supplement, counts, totals or {}, settled_day(config, now))
+        if start is None:
             continue
-        units, counted_at = count
-        first = counted_at.astimezone(config.zone).date()
-        used = sum(
-            _units_of(supplement, reminder)
-            for day in _days(first, today)
-            for reminder in plan_day(config, day, ramp).reminders
-            if counted_at <= reminder.instant <= now and acks.get(reminder.id) != "skipped"
-        )
+        used = _use(supplement, _reminders(config, ramp, start.first, today), start, acks, now=now)
         week = [plan_day(config, today + dt.timedelta(days=offset), ramp) for offset in range(7)]
         per_day = sum(_units_of(supplement, r) for plan in week for r in plan.reminders) / len(week)
-        left = round(units - used, 6)
+        left = round(start.units - used, 6)
         found.append(Supply(supplement, left, round(left / per_day, 1) if per_day else None))
     return found
+
+
+def supplies_since(config: Config, counts: Counts, totals: Totals, now: dt.datetime) -> dt.date | None:
+    """The first day whose acknowledgements `supplies` (and `stock_totals`) need: the day after
+    a running total, else the day of the count; None when no supplement is counted."""
+    settled = settled_day(config, now)
+    starts = (_start(config, supplement, counts, totals, settled) for supplement in config.supplements)
+    return min((start.first for start in starts if start is not None), default=None)
+
+
+def stock_totals(
+    config: Config, counts: Counts, totals: Totals, *, acks: Acks, reports: Reports, now: dt.datetime
+) -> dict[str, StockTotal]:
+    """The running totals of the counted supplements brought up to the settled day (see
+    SETTLED), each from the one given when that still runs from the latest count, else from the
+    count itself. Pure, like `supplies`; `acks` from `supplies_since` on. A supplement counted
+    after the settled day has no total (yet)."""
+    through = settled_day(config, now)
+    ramp = Ramp(config, reports)
+    found = {}
+    for supplement in config.supplements:
+        start = _start(config, supplement, counts, totals, through)
+        if start is None or (start.first > through and start.carried is None):
+            continue  # not counted, or counted after the settled day: nothing to add up yet
+        # Every reminder of these days is past: none is left out as being after now.
+        used = _use(supplement, _reminders(config, ramp, start.first, through), start, acks, now=None)
+        found[supplement.id] = StockTotal(start.counted_at, through, used)
+    return found
+
+
+class _Start(NamedTuple):
+    """Where adding up a supplement's use begins."""
+
+    units: float  # of the latest count
+    counted_at: dt.datetime  # its instant
+    first: dt.date  # the first day still to add up
+    carried: float | None  # the units used before `first`, from a running total (None: from the count)
+
+
+def _start(config: Config, supplement: Supplement, counts: Counts, totals: Totals, settled: dt.date) -> _Start | None:
+    """Where a counted supplement's use is added up from: after its running total when that runs
+    from the latest count and covers only settled days (a total from a clock ahead of this one
+    may not), else from the count's day; None when it is not counted."""
+    count = _latest_count(config, supplement, counts)
+    if count is None:
+        return None
+    units, counted_at = count
+    total = totals.get(supplement.id)
+    if total is not None:
+        total_counted_at, through, used = total
+        if total_counted_at == counted_at and through <= settled:
+            return _Start(units, counted_at, through + dt.timedelta(days=1), used)
+    return _Start(units, counted_at, counted_at.astimezone(config.zone).date(), None)
+
+
+def _reminders(config: Config, ramp: Ramp, first: dt.date, last: dt.date) -> Iterator[Reminder]:
+    for day in _days(first, last):
+        yield from plan_day(config, day, ramp).reminders
+
+
+def _use(
+    supplement: Supplement, reminders: Iterable[Reminder], start: _Start, acks: Acks, *, now: dt.datetime | None
+) -> float:
+    """The units used before the reminders (`start`) plus theirs since the count (and up to `now`)
+    not skipped. Added one by one, in the days' order: a total carried over and added to later
+    gives the very float that adding up every day since the count at once gives (sum() may
+    compensate its rounding, and would not)."""
+    used = start.carried or 0.0
+    for reminder in reminders:
+        instant = reminder.instant
+        if start.counted_at <= instant and (now is None or instant <= now) and acks.get(reminder.id) != "skipped":
+            for item in reminder.items:
+                if item.supplement.id == supplement.id:
+                    used += item.units
+    return used
 
 
 def _latest_count(config: Config, supplement: Supplement, counts: Counts) -> tuple[float, dt.datetime] | None:

@@ -23,10 +23,16 @@ from mgremind.model import StateError
 DAEMON_LOCK = "daemon.lock"
 
 
+# The lock file's size, allocated when the daemon takes it: its note is written inside it, in
+# place, so it can be written when the disk is full (the moment it matters most).
+LOCK_FILE_SIZE = 4096
+
+
 class Holder(NamedTuple):
     running: bool  # a daemon holds the lock
     pid: int | None  # its PID, when the file names a live one
     path: Path  # the lock file
+    note: str = ""  # what the daemon says is wrong (publish): e.g. it cannot write its state
 
 
 def daemon_holder(directory: Path) -> Holder:
@@ -45,7 +51,7 @@ def daemon_holder(directory: Path) -> Holder:
         except OSError as error:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise StateError(f"{path}: cannot test the daemon's lock file: {error.strerror}") from None
-            return Holder(True, holder_pid(path), path)
+            return Holder(True, holder_pid(path), path, _note(path))
         return Holder(False, None, path)  # closing the descriptor lets go of the shared lock
     finally:
         os.close(fd)
@@ -58,12 +64,32 @@ def holder_pid(path: Path, tries: int = 20) -> int | None:
     for attempt in range(tries):
         pid = 0
         with contextlib.suppress(OSError, ValueError):
-            pid = int(path.read_text(encoding="ascii").strip())
+            pid = int(_lines(path)[0])
         if pid > 0 and alive(pid):
             return pid
         if attempt + 1 < tries:
             time.sleep(0.01)
     return None
+
+
+def _lines(path: Path) -> list[str]:
+    """The lock file's lines: the PID, then the daemon's note (the rest is empty lines)."""
+    return path.read_bytes()[:LOCK_FILE_SIZE].decode("utf-8", "replace").splitlines() or [""]
+
+
+def _note(path: Path) -> str:
+    try:
+        return " ".join(_lines(path)[1:2])
+    except OSError:
+        return ""
+
+
+def publish(fd: int, note: str) -> None:
+    """Writes the daemon's PID and `note` (one line; "" when all is well) into its lock file, in
+    the place allocated for it: `status` shows the note. Best effort: the lock holds all the same."""
+    data = f"{os.getpid()}\n{' '.join(note.split())}\n".encode()[: LOCK_FILE_SIZE - 1]
+    with contextlib.suppress(OSError):
+        os.pwrite(fd, data + b"\n" * (LOCK_FILE_SIZE - len(data)), 0)
 
 
 def alive(pid: int) -> bool:
@@ -116,7 +142,8 @@ def lock_for_daemon(directory: Path) -> int:
             time.sleep(0.01)
     with contextlib.suppress(OSError):  # read-only: the lock holds all the same, without the PID
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.posix_fallocate(fd, 0, LOCK_FILE_SIZE)
+    publish(fd, "")
     return fd
 
 

@@ -10,6 +10,7 @@ across a DST change.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -53,6 +54,29 @@ def wall_clock_instant(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.dateti
     A time that occurs twice (clocks fall back) is its first occurrence; a time that does
     not exist (clocks spring forward) is the first instant after the gap.
     """
+    offset = _steady_offset(day, zone)
+    if offset is not None:  # no clock change that day: the wall time less the day's one offset
+        return dt.datetime.combine(day, time, tzinfo=UTC) - offset
+    return exact_wall_clock_instant(day, time, zone)
+
+
+_DAY_ENDS = (dt.time(0), dt.time(23, 59, 59, 999999))
+
+
+@functools.lru_cache(maxsize=1024)
+def _steady_offset(day: dt.date, zone: ZoneInfo) -> dt.timedelta | None:
+    """The UTC offset of every wall time of `day`, or None when the clocks change that day. A plan
+    of many meals asks for every one of them: one look at the day instead of three per meal."""
+    offsets = {
+        dt.datetime.combine(day, time, tzinfo=zone).replace(fold=fold).utcoffset()
+        for time in _DAY_ENDS
+        for fold in (0, 1)
+    }
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def exact_wall_clock_instant(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """wall_clock_instant the long way, for any day: with a clock change in it, or none."""
     local = dt.datetime.combine(day, time, tzinfo=zone)  # fold=0: the earlier offset
     instant = local.astimezone(UTC)
     if local.utcoffset() == local.replace(fold=1).utcoffset():
@@ -367,8 +391,9 @@ def _place_fixed_doses(config: Config, meals: Sequence[Meal], slots: _Slots, roo
     for index, supplement in enumerate(config.supplements):
         if not supplement.is_fixed or supplement.units is None:
             continue
+        with_meals = frozenset(supplement.with_meals)  # a set: plans of many meals stay linear
         for meal in meals:
-            if meal.name not in supplement.with_meals:
+            if meal.name not in with_meals:
                 continue
             ug = _ug(supplement.units * supplement.mg_per_unit) if supplement.mg_per_unit else 0
             if not supplement.is_magnesium:
@@ -506,26 +531,27 @@ def _pair_calcium(config: Config, slots: list[_Slot]) -> None:
 
 def _reminders(config: Config, day: dt.date, slots: list[_Slot], zone: ZoneInfo) -> tuple[Reminder, ...]:
     """SPEC §2.8: one reminder per slot that holds anything, and the medicines' own (§7), by time."""
-    reminders = [_reminder(config, day, slot, zone) for slot in slots if slot.amounts]
+    day_text = day.isoformat()
+    reminders = [_reminder(config, day_text, slot, zone) for slot in slots if slot.amounts]
     reminders += _medicine_reminders(config, day, zone)
     return tuple(sorted(reminders, key=lambda reminder: reminder.instant))
 
 
-def _reminder(config: Config, day: dt.date, slot: _Slot, zone: ZoneInfo) -> Reminder:
-    """SPEC §2.8: a slot's reminder, `lead` before a meal slot (not before a delayed one)."""
+def _reminder(config: Config, day: str, slot: _Slot, zone: ZoneInfo) -> Reminder:
+    """SPEC §2.8: a slot's reminder, `lead` before a meal slot (not before a delayed one). `day`
+    is the ISO date (made once a day: a plan may have hundreds of slots)."""
     at = slot.at if slot.delayed else slot.at - config.reminders.lead
     items = []
     notes = list(slot.notes)
-    for index in sorted(slot.amounts):  # in configuration order
+    for index, amount in sorted(slot.amounts.items()):  # in configuration order
         supplement = config.supplements[index]
-        amount = slot.amounts[index]
         mg = _mg(amount.ug) if supplement.mg_per_unit is not None else None
         items.append(Item(supplement, _units(amount.units), mg))
         if supplement.keep_refrigerated:
             notes.append(f"{supplement.name}: keep refrigerated")
     suffix = "+delay" if slot.delayed else ""
     return Reminder(
-        f"{day.isoformat()}/{slot.meal.name}{suffix}",
+        f"{day}/{slot.meal.name}{suffix}",
         at.astimezone(zone),
         slot.meal.name,
         slot.delayed,

@@ -436,6 +436,11 @@ def maybe_repeated(body: str) -> str:
     return body + "\n(This may repeat a message sent just before a restart.)"
 
 
+def unrecorded(body: str) -> str:
+    """A message sent while the state cannot be written: a restart may send it again."""
+    return body + "\n(mgremind cannot write its records just now: this message may come again.)"
+
+
 def escalation_text(title: str, streak: Sequence[Reminder]) -> tuple[str, str]:
     """The caregivers' message: how many doses were missed in a row, and which."""
     body = "Not taken nor skipped:\n" + "\n".join(
@@ -444,9 +449,9 @@ def escalation_text(title: str, streak: Sequence[Reminder]) -> tuple[str, str]:
     return f"{title}: {len(streak)} doses missed", body
 
 
-def daemon_status(upcoming: Reminder | None, reload_failed: bool = False) -> str:
-    """The daemon's STATUS= line for systemd: its next reminder."""
-    prefix = "reload failed, previous plan kept; " if reload_failed else ""
+def daemon_status(upcoming: Reminder | None, reload_failed: bool = False, trouble: str = "") -> str:
+    """The daemon's STATUS= line for systemd: its next reminder, after what is wrong (state_trouble)."""
+    prefix = (f"{trouble}; " if trouble else "") + ("reload failed, previous plan kept; " if reload_failed else "")
     if upcoming is None:
         return f"{prefix}no reminder until tomorrow"
     return f"{prefix}next: {upcoming.meal} at {clock(upcoming.at)} on {upcoming.at.strftime('%a %Y-%m-%d')}"
@@ -504,11 +509,18 @@ def history_csv(days: Sequence[DayHistory]) -> str:
 # ---------------------------------------------------------------------------- status
 
 
-def daemon_line(running: bool, pid: int | None, state_directory: object) -> str:
-    """`status`: whether a daemon runs on this state, and its PID."""
+def daemon_line(running: bool, pid: int | None, state_directory: object, note: str = "") -> str:
+    """`status`: whether a daemon runs on this state, its PID, and what it says is wrong."""
     if not running:
         return f"daemon: not running on {state_directory} (start it: systemctl start mgremind, or mgremind run)"
-    return f"daemon: running{f' (PID {pid})' if pid is not None else ''} on {state_directory}"
+    line = f"daemon: running{f' (PID {pid})' if pid is not None else ''} on {state_directory}"
+    return line + (f"\n  ! {note}" if note else "")
+
+
+def state_trouble(since: dt.datetime, waiting: int, zone: dt.tzinfo) -> str:
+    """What the daemon says, in STATUS= and to `status`, while it cannot write its state."""
+    local = since.astimezone(zone)
+    return f"cannot write its state since {local:%Y-%m-%d %H:%M}: {waiting} record(s) wait; reminders still go out"
 
 
 def status_text(

@@ -10,10 +10,11 @@ hash of their URL, never by the URL: the file may be read by other users.
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple, TypeAlias
 
@@ -31,7 +32,7 @@ __all__ = [
     "StockCount",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry brings the schema from version N-1 to N; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -74,11 +75,58 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # Compact and bounded reads at any age (SPEC §4 v2). reminder and delivery are kept by their
+    # text key alone (WITHOUT ROWID): a rowid table holds that key twice, in the table and in its
+    # index, a quarter of the file. ack keeps its rowid (undo orders the records of one second by
+    # it) and gains an index on when each was recorded, so undo finds the latest without a scan.
+    # stock_total: the running total of each counted supplement since its count (see history.py).
+    """
+    CREATE TABLE reminder_v3 (
+        id TEXT PRIMARY KEY,
+        due_at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'missed', 'failed')),
+        late INTEGER NOT NULL DEFAULT 0,
+        recorded_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO reminder_v3 (id, due_at, outcome, late, recorded_at)
+        SELECT id, due_at, outcome, late, recorded_at FROM reminder ORDER BY id;
+    DROP TABLE reminder;
+    ALTER TABLE reminder_v3 RENAME TO reminder;
+    CREATE TABLE delivery_v3 (
+        reminder_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        first_attempt_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (reminder_id, channel)
+    ) WITHOUT ROWID;
+    INSERT INTO delivery_v3 (reminder_id, channel, status, attempts, first_attempt_at, updated_at, error)
+        SELECT reminder_id, channel, status, attempts, first_attempt_at, updated_at, error FROM delivery
+        ORDER BY reminder_id, channel;
+    DROP TABLE delivery;
+    ALTER TABLE delivery_v3 RENAME TO delivery;
+    CREATE INDEX ack_recorded ON ack (at);
+    CREATE TABLE stock_total (
+        supplement TEXT PRIMARY KEY,
+        counted_at TEXT NOT NULL,         -- the count it runs from (ISO 8601, UTC)
+        through TEXT NOT NULL,            -- the last local day it covers
+        used REAL NOT NULL,               -- units of the reminders since the count through that day, not skipped
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 
 
+# The schema version whose migration rebuilt the largest tables: a state migrated to it is compacted.
+COMPACT_VERSION = 3
+
 # meta key: set while the caregivers have been told of missed doses and not yet that they were taken again.
 ESCALATED = "escalated_at"
+# meta key: counts the changes to the records a running stock total rests on (a skip recorded or
+# taken back, a symptom report): a total made from the records as they were before is not saved.
+STOCK_RECORDS = "stock_records_version"
 
 
 class Delivery(NamedTuple):
@@ -185,6 +233,7 @@ class Database:
         self.path = path
         self._connection = connection
         self._lock = threading.Lock()
+        self._durable = True  # PRAGMA synchronous = FULL, set by _prepare
 
     @classmethod
     def open(cls, path: Path, now: dt.datetime, *, as_owner: bool = False) -> "Database":
@@ -199,7 +248,7 @@ class Database:
         database = cls(path, connection)
         try:
             database._prepare(now)
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:  # a garbled file's text, too
             connection.close()
             raise StateError(
                 f"{path}: not a usable mgremind state database ({error}); "
@@ -210,19 +259,18 @@ class Database:
     def _prepare(self, now: dt.datetime) -> None:
         db = self._connection
         db.execute("PRAGMA busy_timeout = 10000")
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal":
-            raise sqlite3.DatabaseError(f"cannot use write-ahead logging (journal mode {mode})")
-        db.execute("PRAGMA synchronous = FULL")  # a delivery recorded is a delivery on disk
+        # Read before anything is written (switching to WAL writes the file's header): another
+        # program's file is left exactly as it was.
         version = db.execute("PRAGMA user_version").fetchone()[0]
+        _refuse_foreign(db, version)
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(
                 f"schema version {version} is newer than this mgremind knows ({SCHEMA_VERSION}); upgrade mgremind"
             )
-        if version == 0:
-            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            if tables:  # never migrate another program's database in place
-                raise sqlite3.DatabaseError(f"it is another program's database (tables: {', '.join(tables[:5])})")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise sqlite3.DatabaseError(f"cannot use write-ahead logging (journal mode {mode})")
+        db.execute("PRAGMA synchronous = FULL")  # a delivery recorded is a delivery on disk
         for target in range(version + 1, SCHEMA_VERSION + 1):
             with self.access(transaction=True) as locked:
                 # Another process (the daemon and a command, started together) may have migrated
@@ -231,22 +279,60 @@ class Database:
                     for statement in _statements(MIGRATIONS[target - 1]):
                         locked.execute(statement)
                     locked.execute(f"PRAGMA user_version = {target}")
+        if 0 < version < COMPACT_VERSION:
+            self._compact()
+        if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # ours from now on (states before v2 had none)
         db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (_iso(now),))
         with contextlib.suppress(OSError):  # not ours to change (e.g. a shared directory): keep going
             os.chmod(self.path, 0o600)
+
+    def _compact(self) -> None:
+        """After the migration that rebuilt the largest tables: their old pages go back to the file
+        system (VACUUM) and the write-ahead log the copy went through is emptied. Once, at the first
+        start after an upgrade (about a second for 3 years at 200 reminders a day). Best effort: a
+        file left larger (no room for the copy, another process reading) is as good a state."""
+        with contextlib.suppress(sqlite3.Error):
+            self._connection.execute("VACUUM")
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._lock:
             self._connection.close()
 
+    def verify(self) -> None:
+        """What `run` checks before it schedules anything (SPEC §4 v2, damage is found at start):
+        SQLite's own check of every page and index (quick_check: the structure, not the
+        cross-checks of integrity_check, which costs several times more on years of records) and
+        every table and column the schema should have. StateError naming the file otherwise."""
+        with self.access() as db:
+            problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(5)")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("damaged: " + "; ".join(problems)[:300])
+            found = _tables(db)
+        for table, columns in _expected_tables().items():
+            if table not in found:
+                raise StateError(f"{self.path}: the state database has no table {table!r}: {_MOVE_ASIDE}")
+            if missing := [column for column in columns if column not in found[table]]:
+                raise StateError(
+                    f"{self.path}: the state database's table {table!r} lacks {', '.join(missing)}: {_MOVE_ASIDE}"
+                )
+
     @contextlib.contextmanager
-    def access(self, transaction: bool = False) -> Iterator[sqlite3.Connection]:
+    def access(self, transaction: bool = False, durable: bool = True) -> Iterator[sqlite3.Connection]:
         """The connection, one thread at a time; with `transaction`, inside BEGIN IMMEDIATE …
         COMMIT, rolled back on any error. Every SQLite error leaves as a StateError naming the
-        file: no command answers a damaged, locked or read-only state with a traceback."""
+        file: no command answers a damaged, locked or read-only state with a traceback.
+
+        `durable`: the writes are on disk when this returns (an fsync of the write-ahead log);
+        not `durable`, they survive the process dying but may be lost with the machine (power
+        loss), which the daemon accepts for the records written after a send (see State)."""
         db = self._connection
         with self._lock:
             try:
+                if durable != self._durable:
+                    db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+                    self._durable = durable
                 if transaction:
                     db.execute("BEGIN IMMEDIATE")
                 try:
@@ -260,7 +346,7 @@ class Database:
                         with contextlib.suppress(sqlite3.Error):
                             db.execute("ROLLBACK")
                     raise
-            except sqlite3.Error as error:
+            except (sqlite3.Error, UnicodeDecodeError) as error:  # a garbled file's text, too
                 raise StateError(_failure(self.path, error)) from None
 
 
@@ -282,6 +368,12 @@ class State:
     def close(self) -> None:
         self._database.close()
 
+    def verify(self) -> None:
+        """The database's structure (Database.verify), and the values every delivery reads: the
+        time the state began, the symptom reports and the stock counts. StateError naming the file."""
+        self._database.verify()
+        _ = self.created_at, self.reports(), self.stock_counts()
+
     # ------------------------------------------------------------------ reads
 
     @property
@@ -296,6 +388,13 @@ class State:
         with self._access() as db:
             row = db.execute("SELECT outcome FROM reminder WHERE id = ?", (reminder_id,)).fetchone()
         return row[0] if row else None
+
+    def outcomes_since(self, day: dt.date) -> dict[str, str]:
+        """The outcome of each closed reminder (and repeat) of `day` and later, by id: a range of the
+        primary key (ids begin with their date), one query however old the state."""
+        with self._access() as db:
+            rows = db.execute("SELECT id, outcome FROM reminder WHERE id >= ?", (day.isoformat(),)).fetchall()
+        return {str(reminder_id): str(outcome) for reminder_id, outcome in rows}
 
     def deliveries(self, reminder_id: str) -> dict[str, Delivery]:
         """Each channel's delivery of a reminder, by channel key."""
@@ -323,10 +422,34 @@ class State:
             )
         return bool(row and row[0] == "sending")
 
-    def finish_delivery(self, reminder_id: str, channel: str, now: dt.datetime, error: str | None) -> None:
-        """The channel accepted the message (error None) or refused it."""
-        status = "sent" if error is None else "failed"
-        with self._access() as db:
+    def begin_deliveries(self, reminder_id: str, channels: Iterable[str], now: dt.datetime) -> set[str]:
+        """begin_delivery for several channels in one write, on disk before any is asked (the one
+        fsync of a delivery); returns the channels whose earlier attempt was interrupted."""
+        interrupted = set()
+        with self._access(transaction=True) as db:
+            for channel in channels:
+                row = db.execute(
+                    "SELECT status FROM delivery WHERE reminder_id = ? AND channel = ?", (reminder_id, channel)
+                ).fetchone()
+                if row and row[0] == "sending":
+                    interrupted.add(channel)
+                db.execute(
+                    "INSERT INTO delivery (reminder_id, channel, status, attempts, first_attempt_at, updated_at) "
+                    "VALUES (?, ?, 'sending', 1, ?, ?) ON CONFLICT (reminder_id, channel) DO UPDATE SET "
+                    "status = 'sending', attempts = attempts + 1, updated_at = excluded.updated_at",
+                    (reminder_id, channel, _iso(now), _iso(now)),
+                )
+        return interrupted
+
+    def finish_delivery(
+        self, reminder_id: str, channel: str, now: dt.datetime, error: str | None, *, unknown: bool = False
+    ) -> None:
+        """The channel accepted the message (error None) or refused it; `unknown`: it gave no answer
+        in time, so the message may have arrived: the row stays "sending" (a resend says it may
+        repeat) with the error. Not durable: lost with the machine, the row says "sending", and the
+        resend after the restart says that it may be a repeat, which is the truth."""
+        status = "sending" if unknown else "sent" if error is None else "failed"
+        with self._access(durable=False) as db:
             db.execute(
                 "UPDATE delivery SET status = ?, error = ?, updated_at = ? WHERE reminder_id = ? AND channel = ?",
                 (status, error, _iso(now), reminder_id, channel),
@@ -341,20 +464,31 @@ class State:
                 "ON CONFLICT (reminder_id) DO UPDATE SET status = excluded.status, at = excluded.at",
                 (reminder_id, status, _iso(now)),
             )
-        return row[0] if row else None
+            before = row[0] if row else None
+            if (before == "skipped") != (status == "skipped"):  # the units used since a count change
+                _stock_records_changed(db, _day_of(reminder_id))
+        return before
+
+    def acknowledgement(self, reminder_id: str) -> str | None:
+        """ "taken", "skipped", or None: one reminder's acknowledgement, one lookup of the key."""
+        with self._access() as db:
+            row = db.execute("SELECT status FROM ack WHERE reminder_id = ?", (reminder_id,)).fetchone()
+        return None if row is None else str(row[0])
 
     def acknowledgements(self) -> dict[str, str]:
-        """ "taken" or "skipped" by reminder id."""
+        """ "taken" or "skipped" by reminder id, every one ever recorded: a read that grows with
+        the years. What needs a few days reads `acknowledgements_since`, one reminder `acknowledgement`."""
         with self._access() as db:
             rows = db.execute("SELECT reminder_id, status FROM ack").fetchall()
         return dict(rows)
 
     def add_report(self, day: dt.date, symptom: str, now: dt.datetime) -> None:
-        with self._access() as db:
+        with self._access(transaction=True) as db:
             db.execute(
                 "INSERT INTO report (date, symptom, recorded_at) VALUES (?, ?, ?)",
                 (day.isoformat(), symptom, _iso(now)),
             )
+            _stock_records_changed(db, _day_after(day))  # the titration may plan less from the next day
 
     def reports(self) -> dict[dt.date, list[str]]:
         """The reported symptoms by the day they were noticed."""
@@ -376,6 +510,42 @@ class State:
         with self._access() as db:
             rows = db.execute("SELECT supplement, units, at FROM stock_count ORDER BY at, id").fetchall()
             return {str(supplement): (_units(units), _instant(at)) for supplement, units, at in rows}
+
+    # ------------------------------------------------------------------ running stock totals (history.StockTotal)
+
+    def stock_totals(self) -> dict[str, tuple[dt.datetime, dt.date, float]]:
+        """The running total of each supplement by id: (the instant of the count it runs from, the
+        last local day it covers, the units used from the count through that day, not skipped).
+        Whether one still runs from the latest count is for history.supplies to decide."""
+        with self._access() as db:
+            rows = db.execute("SELECT supplement, counted_at, through, used FROM stock_total").fetchall()
+            return {str(name): (_instant(at), _date(through), _units(used)) for name, at, through, used in rows}
+
+    def stock_records_version(self) -> int:
+        """Changes whenever a record the running totals rest on changes: read it before the records
+        a new total is made from, and hand it to save_stock_totals."""
+        with self._access() as db:
+            return _stock_records_version(db)
+
+    def save_stock_totals(
+        self, totals: Mapping[str, tuple[dt.datetime, dt.date, float]], now: dt.datetime, version: int
+    ) -> bool:
+        """Keeps the running totals (see stock_totals) unless the records they rest on changed since
+        `version` was read (False: then none is saved, and the caller may make them again). Not
+        durable: a total lost with the machine is made again from the records."""
+        with self._access(transaction=True, durable=False) as db:
+            if _stock_records_version(db) != version:
+                return False
+            db.executemany(
+                "INSERT INTO stock_total (supplement, counted_at, through, used, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (supplement) DO UPDATE SET counted_at = excluded.counted_at, "
+                "through = excluded.through, used = excluded.used, updated_at = excluded.updated_at",
+                [
+                    (supplement, _iso(counted_at), through.isoformat(), used, _iso(now))
+                    for supplement, (counted_at, through, used) in totals.items()
+                ],
+            )
+        return True
 
     def get_meta(self, key: str) -> str | None:
         with self._access() as db:
@@ -408,7 +578,7 @@ class State:
             rows = db.execute(
                 "SELECT reminder_id, status FROM ack WHERE reminder_id >= ?", (day.isoformat(),)
             ).fetchall()
-        return {str(reminder_id): str(status) for reminder_id, status in rows}
+        return dict(rows)  # TEXT columns: str already (a thousand days at 200 a day: 200,000 rows)
 
     def channel_results(self, recent: int = RECENT_DELIVERIES) -> dict[str, ChannelResult]:
         """Each channel's latest delivery, by channel key, among the `recent` deliveries of the
@@ -431,8 +601,9 @@ class State:
     def close_reminder(
         self, reminder_id: str, due_at: dt.datetime, outcome: str, now: dt.datetime, late: bool = False
     ) -> None:
-        """Records that a reminder is done with: delivered everywhere it could be, or missed."""
-        with self._access() as db:
+        """Records that a reminder is done with: delivered everywhere it could be, or missed. Not
+        durable (see finish_delivery): lost with the machine, the reminder is looked at again."""
+        with self._access(durable=False) as db:
             db.execute(
                 "INSERT INTO reminder (id, due_at, outcome, late, recorded_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO NOTHING",
@@ -461,8 +632,9 @@ class TakeBack:
                 ).fetchone()
             if row is None:
                 return None
-            db.execute("DELETE FROM ack WHERE reminder_id = ?", (row[0],))
-            return Acknowledgement(str(row[0]), str(row[1]), _instant(row[2]))
+            acknowledgement = Acknowledgement(str(row[0]), str(row[1]), _instant(row[2]))
+            _delete(db, acknowledgement)
+            return acknowledgement
 
     def latest(self, count: int) -> list[Record]:
         """The `count` records written last by a command (acknowledgements, reports, stock
@@ -522,12 +694,47 @@ def _latest(db: sqlite3.Connection, count: int) -> list[Record]:
 
 
 def _delete(db: sqlite3.Connection, record: Record) -> None:
+    """Takes a record back, inside the caller's transaction. A stock count needs nothing more: a
+    running total of it no longer runs from the latest count, and is ignored."""
     if isinstance(record, Acknowledgement):
         db.execute("DELETE FROM ack WHERE reminder_id = ?", (record.reminder_id,))
+        if record.status == "skipped":  # its units count as used again
+            _stock_records_changed(db, _day_of(record.reminder_id))
     elif isinstance(record, Report):
         db.execute("DELETE FROM report WHERE id = ?", (record.id,))
+        _stock_records_changed(db, _day_after(record.date))
     else:
         db.execute("DELETE FROM stock_count WHERE id = ?", (record.id,))
+
+
+def _stock_records_changed(db: sqlite3.Connection, first: str) -> None:
+    """A record the running stock totals rest on changed, from the local day `first` (ISO) on:
+    inside the caller's transaction, the totals that cover that day are dropped (the next are made
+    from the count again: a skip recorded late is counted as a replay would) and the version is
+    bumped, so that a total being made from the records as they were is not saved."""
+    db.execute("DELETE FROM stock_total WHERE through >= ?", (first,))
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, '1') "
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        (STOCK_RECORDS,),
+    )
+
+
+def _stock_records_version(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (STOCK_RECORDS,)).fetchone()
+    try:
+        return int(row[0]) if row else 0
+    except (TypeError, ValueError):
+        raise _Garbled(f"a version is garbled: {str(row[0])[:40]!r}") from None
+
+
+def _day_of(reminder_id: str) -> str:
+    """The local day a reminder id belongs to, as ISO text (ids begin with their date)."""
+    return reminder_id.split("/", 1)[0]
+
+
+def _day_after(day: dt.date) -> str:
+    return (day + dt.timedelta(days=1)).isoformat()
 
 
 def _report(row: tuple[object, ...]) -> Report:
@@ -567,7 +774,47 @@ def _units(value: object) -> float:
     return float(value)
 
 
-def _failure(path: Path, error: sqlite3.Error) -> str:
+# `PRAGMA application_id` of an mgremind state ("MgRm"): a file that carries another is never touched.
+APPLICATION_ID = 0x4D67526D
+_MOVE_ASIDE = "move it aside to start afresh (delivery history is then forgotten)"
+
+
+def _tables(db: sqlite3.Connection) -> dict[str, set[str]]:
+    """The tables of a database and their columns."""
+    names = [str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {name: {str(row[1]) for row in db.execute(f'PRAGMA table_info("{name}")')} for name in names}
+
+
+@functools.cache
+def _expected_tables() -> dict[str, set[str]]:
+    """The tables and columns of a state at SCHEMA_VERSION: the migrations applied to an empty database."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS:
+            for statement in _statements(script):
+                db.execute(statement)
+        return _tables(db)
+    finally:
+        db.close()
+
+
+def _refuse_foreign(db: sqlite3.Connection, version: int) -> None:
+    """Never migrates another program's database in place: an SQLite file is mgremind's when it
+    carries mgremind's application id, or (a state from before the id) is empty, or has a schema
+    version and mgremind's first tables."""
+    application = db.execute("PRAGMA application_id").fetchone()[0]
+    if application == APPLICATION_ID:
+        return
+    if application != 0:
+        raise sqlite3.DatabaseError(f"it is another program's database (application id {application:#x})")
+    tables = _tables(db)
+    if not tables:
+        return
+    if version == 0 or not {"meta", "reminder", "delivery"} <= tables.keys():
+        raise sqlite3.DatabaseError(f"it is another program's database (tables: {', '.join(sorted(tables)[:5])})")
+
+
+def _failure(path: Path, error: sqlite3.Error | UnicodeDecodeError) -> str:
     """One line: the file, what SQLite said, and what to do."""
     text = str(error)
     if isinstance(error, sqlite3.OperationalError) and "readonly" in text:

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -252,3 +253,36 @@ def meta(state_dir: Path) -> dict[str, str]:
 
 def outcome_is(state_dir: Path, rid: str, outcome: str) -> Callable[[], bool]:
     return lambda: reminder_rows(state_dir).get(rid, ("", 0))[0] == outcome
+
+
+class NotifySocket:
+    """What systemd's side of $NOTIFY_SOCKET receives: one datagram per notification."""
+
+    def __init__(self, path: Path) -> None:
+        assert len(str(path)) < 100, "AF_UNIX paths are limited to 108 bytes"
+        self.path = path
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(str(path))
+        self.socket.settimeout(0.05)
+        self.messages: list[dict[str, str]] = []
+
+    def collect(self) -> None:
+        while True:
+            try:
+                data = self.socket.recv(4096)
+            except TimeoutError:
+                return
+            self.messages.append(dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line))
+
+    def wait_for(self, key: str, after: int = 0, timeout: float = 10.0) -> int:
+        """The index of the first message from index `after` on that holds `key`."""
+
+        def found() -> bool:
+            self.collect()
+            return any(key in message for message in self.messages[after:])
+
+        wait_until(found, timeout, f"{key} on the notify socket: {self.messages}")
+        return next(index for index in range(after, len(self.messages)) if key in self.messages[index])
+
+    def close(self) -> None:
+        self.socket.close()

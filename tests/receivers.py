@@ -146,3 +146,62 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class StuckReceiver:
+    """An HTTP "server" on 127.0.0.1 that takes every connection and never finishes an answer, as
+    a dead or overloaded channel does. Silent (`trickle` 0): it reads the request and says
+    nothing, so apprise waits for its read timeout. Trickling: it answers a status line, then one
+    header byte every `trickle` seconds, for ever: every read gets a byte, so no socket timeout
+    ever fires and only mgremind's own time limit ends the send."""
+
+    def __init__(self, trickle: float = 0.0) -> None:
+        self.trickle = trickle
+        self._listener = socket.socket()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: list[socket.socket] = []
+
+    def start(self) -> StuckReceiver:
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self._listener.getsockname()[1]}/notify"
+
+    @property
+    def connections(self) -> int:
+        """How many sends have reached it."""
+        with self._lock:
+            return len(self._connections)
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed by stop()
+                return
+            with self._lock:
+                self._connections.append(connection)
+            threading.Thread(target=self._hold, args=(connection,), daemon=True).start()
+
+    def _hold(self, connection: socket.socket) -> None:
+        try:
+            connection.recv(65536)  # the request
+            if not self.trickle:
+                self._stopped.wait()
+                return
+            connection.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not self._stopped.wait(self.trickle):
+                connection.sendall(b"X")  # a header that never ends
+        except OSError:  # the sender gave up and closed, or stop()
+            return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._listener.close()
+        with self._lock:
+            for connection in self._connections:
+                connection.close()

@@ -22,6 +22,7 @@ from daemon_harness import MGREMIND
 from plans import calcium, citrate, fixed, magnesium, meal, table, timezone
 
 import mgremind as package
+from mgremind.model import WEEKDAYS
 
 ETC_CONFIG = Path("/etc/mgremind/config.toml")
 SECRET = "s3cr3t"
@@ -623,3 +624,82 @@ def test_notify_urls_never_show_in_errors(tmp_path: Path, mgremind: Mgremind) ->
     assert f"{path}: notify.urls[1]: " in result.stderr
     assert f"{path}: notify.console: " in result.stderr
     assert SECRET not in result.stdout + result.stderr
+
+
+# ---------------------------------------------------------------------------- supplies at any age (SPEC §4 v2, §6)
+
+
+def counted_plan(folder: Path, today: dt.date) -> Path:
+    """Three meals in UTC, a 100 mg citrate capsule at each, on the five weekdays other than today's
+    and tomorrow's: no reminder falls due while a test runs. 40 capsules counted 12 days ago; a
+    refill warning below 30 days, so that `next` always says how many are left."""
+    quiet = {today.weekday(), (today.weekday() + 1) % 7}
+    days = json.dumps([name for number, name in enumerate(WEEKDAYS) if number not in quiet])
+    stock = {"stock": "40", "stock_date": (today - dt.timedelta(days=12)).isoformat(), "refill_days": "30"}
+    text = timezone("UTC") + "".join(meal(name, at, days=days) for name, at in MEALS) + citrate(100, **stock)
+    return write(folder, text + magnesium(300))
+
+
+MEALS = (("breakfast", "08:00"), ("lunch", "13:00"), ("dinner", "19:00"))
+
+
+def units_left(mgremind: Mgremind, config: Path) -> float:
+    result = mgremind("-c", str(config), "next", "--json")
+    assert result.returncode == 0, result.stderr
+    (warning,) = json.loads(result.stdout)["warnings"]
+    found = re.fullmatch(r"Magnesium citrate: ([\d.]+) capsules? left, about \d+ days?", warning)
+    assert found, warning
+    return float(found.group(1))
+
+
+def keep_totals(config: Path, state: Path) -> dict[str, tuple[dt.datetime, dt.date, float]]:
+    """What the daemon does at its start and at each midnight; the totals it keeps."""
+    from mgremind.daemon.stock import keep_stock_totals
+    from mgremind.loader import load_config
+    from mgremind.state import State
+
+    opened = State.open(state / "state.sqlite3", dt.datetime.now(dt.timezone.utc))
+    try:
+        keep_stock_totals(opened, load_config(config), dt.datetime.now(dt.timezone.utc))
+        return opened.stock_totals()
+    finally:
+        opened.close()
+
+
+def test_the_daemons_running_total_gives_the_units_adding_up_every_day_gives(
+    tmp_path: Path, mgremind: Mgremind
+) -> None:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    config = counted_plan(tmp_path, today)
+    assert mgremind("-c", str(config), "taken", f"{today - dt.timedelta(days=1)}/breakfast").returncode == 0
+    replayed = units_left(mgremind, config)  # no total yet: every day since the count, planned
+    totals = keep_totals(config, tmp_path / "state")
+    assert [through for _, through, _ in totals.values()] == [today - dt.timedelta(days=2)]
+    assert units_left(mgremind, config) == replayed  # the days after the total only
+    check = mgremind("-c", str(config), "check")
+    assert f"Magnesium citrate: {replayed:g} capsules left" in check.stdout
+
+    # A skip recorded late, for a day the total covers: its capsule counts as not used, at once.
+    quiet = {today.weekday(), (today.weekday() + 1) % 7}
+    day = next(day for back in range(3, 12) if (day := today - dt.timedelta(days=back)).weekday() not in quiet)
+    assert mgremind("-c", str(config), "skip", f"{day}/lunch").returncode == 0
+    assert units_left(mgremind, config) == replayed + 1
+    assert mgremind("-c", str(config), "undo").returncode == 0
+    assert units_left(mgremind, config) == replayed
+
+
+def test_a_newer_count_and_its_undo_are_what_the_units_follow(tmp_path: Path, mgremind: Mgremind) -> None:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    config = counted_plan(tmp_path, today)
+    replayed = units_left(mgremind, config)
+    assert keep_totals(config, tmp_path / "state")
+    counted = mgremind("-c", str(config), "stock", "citrate", "25")  # no reminder due since: 25 left
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout.startswith("Magnesium citrate: 25 capsules left")
+    assert units_left(mgremind, config) == 25
+    assert mgremind("-c", str(config), "undo").returncode == 0  # the configured count is the latest again
+    assert units_left(mgremind, config) == replayed
+    # A stock_date edited in the configuration: the total of the old date is ignored.
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace(str(today - dt.timedelta(days=12)), str(today)), encoding="utf-8")
+    assert units_left(mgremind, config) == 40

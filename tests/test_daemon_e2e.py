@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import signal
-import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from conftest import Channels, Start, WritePlan
 from daemon_harness import (
     ONE_CAPSULE,
     STATE_FILE,
+    NotifySocket,
     delivery_rows,
     mgremind_process,
     outcome_is,
@@ -288,39 +288,6 @@ def test_stop_signal_exits_0_promptly(
 
 
 # ---------------------------------------------------------------------------- 7. systemd notify
-
-
-class NotifySocket:
-    """What systemd's side of $NOTIFY_SOCKET receives: one datagram per notification."""
-
-    def __init__(self, path: Path) -> None:
-        assert len(str(path)) < 100, "AF_UNIX paths are limited to 108 bytes"
-        self.path = path
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.socket.bind(str(path))
-        self.socket.settimeout(0.05)
-        self.messages: list[dict[str, str]] = []
-
-    def collect(self) -> None:
-        while True:
-            try:
-                data = self.socket.recv(4096)
-            except TimeoutError:
-                return
-            self.messages.append(dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line))
-
-    def wait_for(self, key: str, after: int = 0, timeout: float = 10.0) -> int:
-        """The index of the first message from index `after` on that holds `key`."""
-
-        def found() -> bool:
-            self.collect()
-            return any(key in message for message in self.messages[after:])
-
-        wait_until(found, timeout, f"{key} on the notify socket: {self.messages}")
-        return next(index for index in range(after, len(self.messages)) if key in self.messages[index])
-
-    def close(self) -> None:
-        self.socket.close()
 
 
 def test_systemd_notify_protocol(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import logging
 import os
 import socket
 import sqlite3
@@ -44,12 +45,13 @@ from mgremind.daemon.decisions import (
     retry_delay,
 )
 from mgremind.daemon.loop import Daemon
+from mgremind.daemon.records import Begun, Records
 from mgremind.logs import SecretFilter
 from mgremind.model import Config, Reminder
 from mgremind.notify import Channel, console_channel
 from mgremind.plan import plan_day
 from mgremind.render import daemon_status, late_text
-from mgremind.state import Delivery, State
+from mgremind.state import Database, Delivery, State
 from mgremind.systemd import Notifier
 
 UTC = dt.timezone.utc
@@ -429,6 +431,11 @@ class Rig:
         [job] = [job for job in self.daemon.jobs.pending() if job.id == job_id]
         job.remove()
         job.func(*job.args)
+        self.settle()
+
+    def settle(self) -> None:
+        """Waits for the channels' answers: each channel is sent to in a thread of its own."""
+        assert self.daemon.delivery.wait_idle(10) == 0
 
     def messages(self) -> list[str]:
         """Titles of the console channel's messages, in order."""
@@ -459,9 +466,10 @@ def make_rig(tmp_path: Path) -> Iterator[RigFactory]:
         console: bool = True,
         caregivers: list[Channel] | None = None,
         notifier: Notifier | None = None,
+        state: State | None = None,
     ) -> Rig:
-        path = tmp_path / f"state{len(made)}.sqlite3"
-        state = State.open(path, created_at or now)
+        path = state.path if state is not None else tmp_path / f"state{len(made)}.sqlite3"
+        state = state or State.open(path, created_at or now)
         stream = io.StringIO()
         clock = Clock(now)
         daemon = Daemon(
@@ -501,7 +509,7 @@ def test_schedule_holds_today_and_tomorrow_and_the_midnight_roll(make_rig: RigFa
             assert job.misfire_grace_time is None  # the roll-over runs however late (after a suspend)
             continue
         assert job.func == rig.daemon.delivery.deliver
-        assert job.args == (job.id, False)  # (reminder id, caught up after downtime)
+        assert job.args == (job.id, False, None)  # (reminder id, caught up after downtime, every channel)
         # SPEC §4 pitfall: a job late by less than catch_up (2h) must still run.
         assert job.misfire_grace_time == 2 * 3600
     assert rig.daemon.status() == "next: dinner at 19:00 on Mon 2026-11-23"
@@ -513,6 +521,7 @@ def test_delivered_once_and_recorded(make_rig: RigFactory) -> None:
     rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24, 0))
     assert rig.console.getvalue() == f"Magnesium: dinner\n  {CITRATE}\n"
     rig.daemon.delivery.deliver("2026-11-23/dinner")  # a second run of the same reminder sends nothing
+    rig.settle()
     assert rig.console.getvalue() == f"Magnesium: dinner\n  {CITRATE}\n"
     assert rig.rows() == [("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "delivered", 0)]
     assert rig.state.deliveries("2026-11-23/dinner") == {"console": Delivery("sent", 1, utc(2026, 11, 24))}
@@ -640,16 +649,16 @@ def test_failing_channel_is_retried_without_resending_to_the_others(make_rig: Ri
     assert rig.messages() == ["Magnesium: dinner"]
     assert flaky.sent == [("Magnesium: dinner", CITRATE)]
     assert rig.state.outcome("2026-11-23/dinner") is None  # not done yet
-    assert rig.jobs()["2026-11-23/dinner#retry"] == due + dt.timedelta(seconds=1)  # first backoff: 1 s
+    assert rig.jobs()["2026-11-23/dinner#retry:flaky"] == due + dt.timedelta(seconds=1)  # first backoff: 1 s
     assert rig.state.deliveries("2026-11-23/dinner") == {
         "console": Delivery("sent", 1, due),
         "flaky": Delivery("failed", 1, due),
     }
 
-    rig.fire("2026-11-23/dinner#retry", at=due + dt.timedelta(seconds=1))
+    rig.fire("2026-11-23/dinner#retry:flaky", at=due + dt.timedelta(seconds=1))
     assert flaky.sent == [("Magnesium: dinner", CITRATE)] * 2
     assert rig.messages() == ["Magnesium: dinner"]  # the console got it once
-    assert "2026-11-23/dinner#retry" not in rig.jobs()
+    assert "2026-11-23/dinner#retry:flaky" not in rig.jobs()
     assert rig.rows() == [("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "delivered", 0)]
     assert rig.state.deliveries("2026-11-23/dinner")["flaky"] == Delivery("sent", 2, due)
 
@@ -664,11 +673,11 @@ def test_retries_back_off_and_give_up_after_retry_for(make_rig: RigFactory) -> N
     # After the 5th, the next would be at +15 + 16 = +31 s, past retry_for (30 s) from the first: give up.
     retries = []
     for _ in range(4):
-        when = rig.jobs()["2026-11-23/dinner#retry"]
+        when = rig.jobs()["2026-11-23/dinner#retry:dead"]
         retries.append(when - due)
-        rig.fire("2026-11-23/dinner#retry", at=when)
+        rig.fire("2026-11-23/dinner#retry:dead", at=when)
     assert retries == [dt.timedelta(seconds=s) for s in (1, 3, 7, 15)]
-    assert "2026-11-23/dinner#retry" not in rig.jobs()
+    assert "2026-11-23/dinner#retry:dead" not in rig.jobs()
     assert len(dead.sent) == 5
     assert rig.messages() == ["Magnesium: dinner"]
     # The console got it, so the reminder is delivered; the dead channel's record says it failed.
@@ -687,9 +696,9 @@ def test_give_up_with_every_channel_failing_is_recorded_as_failed(make_rig: RigF
     rig.daemon.schedule.rebuild()
     due = utc(2026, 11, 24)
     rig.fire("2026-11-23/dinner", at=due)
-    rig.fire("2026-11-23/dinner#retry", at=due + dt.timedelta(seconds=1))
+    rig.fire("2026-11-23/dinner#retry:dead", at=due + dt.timedelta(seconds=1))
     # Attempts at +0 and +1 s; the next would be +1 + 2 = +3 s > retry_for 2 s.
-    assert "2026-11-23/dinner#retry" not in rig.jobs()
+    assert "2026-11-23/dinner#retry:dead" not in rig.jobs()
     assert rig.rows() == [("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "failed", 0)]
 
 
@@ -700,7 +709,7 @@ def test_retry_job_scheduled_past_the_horizon_still_finds_its_reminder(make_rig:
     rig.daemon.schedule.rebuild()
     rig.fire("2026-11-23/nightcap", at=utc(2026, 11, 24, 4, 59, 30))
     rig.fire("midnight", at=utc(2026, 11, 24, 5))  # the 23rd's plan is behind the new horizon
-    rig.fire("2026-11-23/nightcap#retry", at=utc(2026, 11, 24, 5, 0, 1))
+    rig.fire("2026-11-23/nightcap#retry:flaky", at=utc(2026, 11, 24, 5, 0, 1))
     assert len(flaky.sent) == 2
     assert rig.state.outcome("2026-11-23/nightcap") == "delivered"
 
@@ -716,7 +725,7 @@ def test_pending_retry_is_not_doubled_by_a_reschedule(make_rig: RigFactory) -> N
     rig.clock.now = due + dt.timedelta(milliseconds=500)
     rig.daemon.schedule.rebuild()  # e.g. SIGHUP half a second later
     jobs = rig.jobs()
-    assert jobs["2026-11-23/dinner#retry"] == due + dt.timedelta(seconds=1)
+    assert jobs["2026-11-23/dinner#retry:flaky"] == due + dt.timedelta(seconds=1)
     assert "2026-11-23/dinner" not in jobs
 
 
@@ -731,13 +740,13 @@ def test_reload_during_a_long_retry_keeps_retrying(make_rig: RigFactory) -> None
     rig.fire("2026-11-23/dinner", at=due)
     # Retries at +1, +3, +7, +15, +31, +63, +127, +255, +511 s (8.5 min), +811 s (13.5 min: capped 5 min).
     for _ in range(9):
-        rig.fire("2026-11-23/dinner#retry", at=rig.jobs()["2026-11-23/dinner#retry"])
-    assert rig.jobs()["2026-11-23/dinner#retry"] == due + dt.timedelta(seconds=811)
+        rig.fire("2026-11-23/dinner#retry:flaky", at=rig.jobs()["2026-11-23/dinner#retry:flaky"])
+    assert rig.jobs()["2026-11-23/dinner#retry:flaky"] == due + dt.timedelta(seconds=811)
     rig.clock.now = due + dt.timedelta(minutes=12)  # 2 minutes past catch_up: a SIGHUP
     rig.daemon.schedule.rebuild()
     assert rig.state.outcome("2026-11-23/dinner") is None
-    rig.fire("2026-11-23/dinner#retry", at=due + dt.timedelta(seconds=811))
-    rig.fire("2026-11-23/dinner#retry", at=rig.jobs()["2026-11-23/dinner#retry"])  # +1111 s, the 12th try
+    rig.fire("2026-11-23/dinner#retry:flaky", at=due + dt.timedelta(seconds=811))
+    rig.fire("2026-11-23/dinner#retry:flaky", at=rig.jobs()["2026-11-23/dinner#retry:flaky"])  # +1111 s, the 12th try
     assert len(flaky.sent) == 12
     assert rig.messages() == ["Magnesium: dinner"]
     assert rig.state.outcome("2026-11-23/dinner") == "delivered"
@@ -910,7 +919,7 @@ def test_repeats_until_acknowledged(make_rig: RigFactory) -> None:
     for job in rig.daemon.jobs.pending():
         if "#repeat" in job.id:
             assert job.func == rig.daemon.delivery.deliver
-            assert job.args == (job.id, False)
+            assert job.args == (job.id, False, None)
     rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24))
     rig.fire("2026-11-23/dinner#repeat1", at=utc(2026, 11, 24, 0, 15))
     assert rig.messages() == ["Magnesium: dinner", "Magnesium: dinner (again, 1 of 2)"]
@@ -1064,3 +1073,88 @@ def test_stop_waits_for_a_delivery_in_flight_and_one_runs_at_a_time(make_rig: Ri
         worker.join(10)
     assert rig.daemon.delivery.wait_idle(10) == 0
     assert rig.state.outcome("2026-11-23/dinner") == "delivered"
+
+
+# ---------------------------------------------------------------------------- a state that cannot be written
+
+
+class Unwritable:
+    """A real state file, opened by a connection that SQLite refuses to let write (query_only), as
+    a read-only or full state refuses: every write fails with SQLite's own error until `heal`."""
+
+    def __init__(self, path: Path, now: dt.datetime) -> None:
+        State.open(path, now).close()  # the schema, as any daemon finds it
+        self.connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.connection.execute("PRAGMA query_only = ON")
+        self.state = State(Database(path, self.connection))
+
+    def heal(self) -> None:
+        self.connection.execute("PRAGMA query_only = OFF")
+
+
+def test_records_wait_in_memory_and_are_written_once_writing_works(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock(utc(2026, 11, 24))
+    broken = Unwritable(tmp_path / "state.sqlite3", clock.now)
+    troubles: list[str] = []
+    records = Records(broken.state, clock, on_trouble=lambda: troubles.append("began"))
+    rid, due = "2026-11-23/dinner", utc(2026, 11, 24)
+    with caplog.at_level(logging.INFO, logger="mgremind"):
+        assert records.begin(rid, ["console", "json"], clock.now) == Begun(set(), recorded=False)
+        clock.now += dt.timedelta(seconds=1)
+        records.finish(rid, "console", clock.now, None, unknown=False)
+        records.finish(rid, "json", clock.now, "HTTP 503", unknown=False)
+        records.close(rid, due, "delivered", clock.now)
+        # The daemon's reads see what waits, as if it were written.
+        assert records.deliveries(rid) == {"console": Delivery("sent", 1, due), "json": Delivery("failed", 1, due)}
+        assert records.outcome(rid) == "delivered"
+        assert records.outcomes_since(dt.date(2026, 11, 23)) == {rid: "delivered"}
+        trouble = records.trouble
+        assert trouble is not None and trouble.since == due and trouble.waiting == 4
+        assert str(tmp_path / "state.sqlite3") in trouble.error and "readonly" in trouble.error
+        errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        assert len(errors) == 1, errors  # once a minute at most, not once a record
+        assert "reminders still go out" in errors[0]
+        assert troubles == ["began"]
+        assert records.flush() is False  # still refused
+
+        broken.heal()
+        assert records.flush() is True
+    assert records.trouble is None
+    assert any("the state is written again" in r.getMessage() for r in caplog.records)
+    # Another reader of the file finds every record, in the order they were made.
+    again = State.open(tmp_path / "state.sqlite3", clock.now)
+    try:
+        assert again.deliveries(rid) == {"console": Delivery("sent", 1, due), "json": Delivery("failed", 1, due)}
+        assert again.outcome(rid) == "delivered"
+    finally:
+        again.close()
+
+
+def test_an_unwritable_state_loses_no_reminder(make_rig: RigFactory, tmp_path: Path) -> None:
+    broken = Unwritable(tmp_path / "broken.sqlite3", utc(2026, 11, 23, 17))
+    rig = make_rig(two_meals(), utc(2026, 11, 23, 17), state=broken.state)
+    rig.daemon.schedule.rebuild()
+    rig.fire("2026-11-23/dinner", at=utc(2026, 11, 24))
+    # Sent all the same, saying that it may come again (a restart would not know it went out).
+    assert rig.console.getvalue() == (
+        f"Magnesium: dinner\n  {CITRATE}\n"
+        "  (mgremind cannot write its records just now: this message may come again.)\n"
+    )
+    status = rig.daemon.status()
+    assert status.startswith("cannot write its state since 2026-11-23 19:00: 3 record(s) wait;")
+    assert status.endswith("next: breakfast at 07:30 on Tue 2026-11-24")
+    rig.daemon.delivery.deliver("2026-11-23/dinner")  # e.g. a catch-up: what waits says it went out
+    rig.settle()
+    assert rig.messages() == ["Magnesium: dinner"]
+
+    broken.heal()
+    rig.fire("2026-11-24/breakfast", at=utc(2026, 11, 24, 12, 30))  # the next record writes what waits
+    assert rig.console.getvalue().endswith(f"Magnesium: breakfast\n  {CITRATE}\n")  # no note: recorded
+    assert rig.daemon.records.trouble is None
+    assert [row[:3] for row in rig.rows()] == [
+        ("2026-11-23/dinner", "2026-11-24T00:00:00+00:00", "delivered"),
+        ("2026-11-24/breakfast", "2026-11-24T12:30:00+00:00", "delivered"),
+    ]
+    assert rig.daemon.status() == "next: dinner at 19:00 on Tue 2026-11-24"

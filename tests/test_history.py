@@ -12,25 +12,33 @@ Deadlines (SPEC §6 "missed"): breakfast → 12:00 (lunch due), lunch → 18:00,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from zoneinfo import ZoneInfo
 
 from conftest import HISTORY_DAY_KEYS, config_from
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from plans import WEEKDAYS, WEEKEND, citrate, fixed, magnesium, meal, slow, table, timezone
 
 from mgremind.history import (
     Status,
+    StockTotal,
     Supply,
     day_statuses,
+    deadlines,
     due_unacknowledged,
     history,
     missed_in_a_row,
     repeats,
+    stock_totals,
     supplies,
+    supplies_since,
 )
-from mgremind.model import Config
-from mgremind.plan import plan_day
+from mgremind.model import Config, DayPlan, Reminder
+from mgremind.plan import plan_day, plan_days, wall_clock_instant
 from mgremind.render import history_json, notification, supply_text, week_grid
+from mgremind.titration import Ramp
 
 UTC = dt.timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -449,3 +457,218 @@ def test_supply_text_reads_like_the_spec_example() -> None:
     assert supply_text(Supply(supplement, 9, 4.2)) == "Mag-Tab SR: 9 tablets left, about 4 days"
     assert supply_text(Supply(supplement, 1, 0.9)) == "Mag-Tab SR: 1 tablet left, about 1 day"
     assert supply_text(Supply(supplement, 12, None)) == "Mag-Tab SR: 12 tablets left"
+
+
+# ---------------------------------------------------------------------------- deadlines, sorted once
+
+
+def _deadlines_all_pairs(config: Config, plan: DayPlan) -> list[dt.datetime]:
+    """The definition, literally (SPEC §6 "missed"): each reminder against every other of its day."""
+    found = []
+    for reminder in plan.reminders:
+        later = [other.instant for other in plan.reminders if other.instant > reminder.instant]
+        if later:
+            found.append(min(later))
+        else:
+            day = reminder.at.astimezone(config.zone).date()
+            found.append(wall_clock_instant(day + dt.timedelta(days=1), dt.time(0), config.zone))
+    return found
+
+
+DEADLINE_ZONES = ("UTC", "Europe/Berlin", "America/New_York")
+# Days of a plain week, of the spring and the autumn changes of Berlin and New York.
+DEADLINE_DAYS = (MON, dt.date(2027, 3, 14), dt.date(2027, 3, 28), dt.date(2027, 10, 31), dt.date(2027, 11, 7))
+
+
+@functools.cache
+def _zone_config(zone: str) -> Config:
+    return config_from(timezone(zone) + meal("breakfast", "08:00") + citrate(100) + magnesium(100))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    st.sampled_from(DEADLINE_ZONES),
+    st.sampled_from(DEADLINE_DAYS),
+    # Minutes from the day's local midnight: some share an instant, some fall after midnight (delayed).
+    st.lists(st.integers(min_value=0, max_value=26 * 60), max_size=40),
+)
+def test_deadlines_sorted_once_are_the_next_later_instant_of_the_day(
+    zone: str, day: dt.date, minutes: list[int]
+) -> None:
+    config = _zone_config(zone)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=config.zone).astimezone(UTC)
+    reminders = tuple(
+        Reminder(f"{day}/meal{number}", (start + dt.timedelta(minutes=m)).astimezone(config.zone), "m", False, (), ())
+        for number, m in enumerate(minutes)
+    )
+    plan = DayPlan(day, 0.0, "", 0.0, 0.0, reminders, ())
+    assert deadlines(config, plan) == _deadlines_all_pairs(config, plan)
+
+
+def test_reminders_due_together_share_the_next_deadline() -> None:
+    config = config_from(three_meals_text(lunch="08:00"))  # breakfast and lunch both at 08:00
+    plan = plan_day(config, MON)
+    assert [r.instant for r in plan.reminders] == [utc(MON, 8), utc(MON, 8), utc(MON, 18)]
+    assert deadlines(config, plan) == [utc(MON, 18), utc(MON, 18), utc(TUE, 0)]
+
+
+def test_two_hundred_reminders_a_day_each_missed_when_the_next_is_due() -> None:
+    meals = "".join(meal(f"m{number:03}", f"{number // 10:02}:{number % 10 * 6:02}") for number in range(200))
+    names = json.dumps([f"m{number:03}" for number in range(200)])
+    text = timezone("UTC") + meals + '[[supplement]]\nid = "d"\nname = "D"\nnutrient = "vitamin D"\n'
+    config = config_from(text + f'unit = "drop"\nwith = {names}\nunits = 1\n')
+    plan = plan_day(config, MON)
+    assert len(plan.reminders) == 200
+    found = deadlines(config, plan)
+    assert found[:-1] == [r.instant for r in plan.reminders[1:]]
+    assert found[-1] == utc(TUE, 0)
+
+
+# ---------------------------------------------------------------------------- running stock totals
+
+
+def totals_config_text(base: dt.date) -> str:
+    """Europe/Berlin; breakfast, lunch, and a late supper of lentils whose magnesium is delayed 2 h,
+    past midnight (to the next day: the day a running total ends must not lose it). Four counted
+    supplements from `base`: slow-release magnesium (2 doses), a splitting citrate, calcium in half
+    tablets, and 0.1 ml of fish oil at breakfast and supper (0.1 has no exact binary float: the
+    total carried over must add up to the very same float). A ramp from 3 days before `base`."""
+    stock = {"stock": "500", "stock_date": base.isoformat()}
+    fish_oil = (
+        '[[supplement]]\nid = "fishoil"\nname = "Fish oil"\nnutrient = "omega-3"\nunit = "ml"\n'
+        f'with = ["breakfast", "late supper"]\nunits = 0.1\nstock = 40\nstock_date = {base.isoformat()}\n\n'
+    )
+    calcium_counted = (
+        '[[supplement]]\nid = "calcium"\nname = "Calcium carbonate"\nnutrient = "calcium"\nunit = "tablet"\n'
+        f"mg_per_unit = 250\nstep = 0.5\nstock = 300\nstock_date = {base.isoformat()}\n\n"
+    )
+    return (
+        timezone("Europe/Berlin")
+        + meal("breakfast", "07:30")
+        + meal("lunch", "12:30")
+        + meal("late supper", "23:30", foods=("lentil soup",))
+        + slow(84, 2, sid="slowmag", units_per_dose="1", **stock)
+        + citrate(100, **stock)
+        + calcium_counted
+        + fish_oil
+        + magnesium(500, calcium_ratio="1.0", phytate='"delay"', phytate_gap='"2h"')
+        + table(
+            "titration", start=(base - dt.timedelta(days=3)).isoformat(), start_mg="100", step_mg="100", every_days="2"
+        )
+    )
+
+
+# A plain November, and the spring and autumn changes of Berlin (2027-03-28, 2027-10-31).
+TOTALS_BASES = (dt.date(2026, 11, 20), dt.date(2027, 3, 24), dt.date(2027, 10, 27))
+
+
+@functools.cache
+def totals_config(base: dt.date) -> Config:
+    return config_from(totals_config_text(base))
+
+
+def test_the_totals_fixture_delays_the_supper_dose_past_midnight() -> None:
+    config = totals_config(TOTALS_BASES[0])
+    plan = plan_day(config, dt.date(2026, 11, 25))
+    delayed = plan.reminders[-1]
+    assert (delayed.id, delayed.at) == ("2026-11-25/late supper+delay", berlin(dt.date(2026, 11, 26), 1, 30))
+    counted = {item.supplement.id for reminder in plan.reminders for item in reminder.items}
+    assert counted == {"slowmag", "citrate", "calcium", "fishoil"}
+
+
+def _ids(config: Config, first: dt.date, days: int) -> list[str]:
+    return [r.id for plan in plan_days(config, first, days) for r in plan.reminders]
+
+
+def _hours(base: dt.date, hours: int) -> dt.datetime:
+    return dt.datetime.combine(base, dt.time(0), tzinfo=BERLIN) + dt.timedelta(hours=hours)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None)
+@given(
+    base=st.sampled_from(TOTALS_BASES),
+    skipped=st.sets(st.integers(min_value=0, max_value=120)),
+    reported=st.sets(st.integers(min_value=-3, max_value=30), max_size=3),
+    # A `stock` count, in hours from `base` (before it: the configured stock_date is the latest).
+    counted=st.one_of(st.none(), st.integers(min_value=-48, max_value=30 * 24)),
+    # When the daemon made its totals (one or two midnights) and when they are read, hours from `base`.
+    made=st.lists(st.integers(min_value=0, max_value=30 * 24), min_size=1, max_size=3),
+    later=st.integers(min_value=0, max_value=10 * 24),
+    newer_count=st.booleans(),
+)
+def test_supplies_from_running_totals_are_those_of_every_day_added_up(
+    *,
+    base: dt.date,
+    skipped: set[int],
+    reported: set[int],
+    counted: int | None,
+    made: list[int],
+    later: int,
+    newer_count: bool,
+) -> None:
+    config = totals_config(base)
+    ids = _ids(config, base - dt.timedelta(days=3), 40)
+    acks = {ids[n % len(ids)]: "skipped" for n in skipped} | {ids[0]: "taken"}
+    reports = {base + dt.timedelta(days=offset): ["cramps"] for offset in reported}
+    counts = {} if counted is None else {"citrate": (7.0, _hours(base, counted))}
+    totals: dict[str, StockTotal] = {}
+    for instant in sorted(_hours(base, hours) for hours in made):  # the daemon, at each midnight
+        first = supplies_since(config, counts, totals, instant)
+        assert first is not None
+        # The range of acknowledgements a reader asks for is all it needs.
+        ranged = {rid: status for rid, status in acks.items() if rid >= first.isoformat()}
+        totals = stock_totals(config, counts, totals, acks=ranged, reports=reports, now=instant)
+        assert all(total.through == instant.date() - dt.timedelta(days=2) for total in totals.values())
+        # Carried over from midnight to midnight, or added up at once from the count: the same floats.
+        assert totals == stock_totals(config, counts, {}, acks=acks, reports=reports, now=instant)
+    now = _hours(base, max(made) + later)
+    if newer_count:  # `stock citrate 3` after the totals were made: the citrate's is not its count
+        counts = {**counts, "citrate": (3.0, now - dt.timedelta(minutes=1))}
+    first = supplies_since(config, counts, totals, now)
+    assert first is not None
+    ranged = {rid: status for rid, status in acks.items() if rid >= first.isoformat()}
+    from_totals = supplies(config, counts, ranged, reports, now, totals=totals)
+    assert from_totals == supplies(config, counts, acks, reports, now)
+    assert [s.supplement.id for s in from_totals] == ["slowmag", "citrate", "calcium", "fishoil"]
+
+
+def test_a_running_total_covers_the_day_before_yesterday_and_spares_the_replay() -> None:
+    config = totals_config(TOTALS_BASES[0])
+    base = TOTALS_BASES[0]
+    now = berlin(base + dt.timedelta(days=10), 9)
+    totals = stock_totals(config, {}, {}, acks={}, reports={}, now=now)
+    # stock_date 2026-11-20 00:00 CET; the totals end 2026-11-28, two days before 11-30.
+    assert {total.through for total in totals.values()} == {dt.date(2026, 11, 28)}
+    assert {total.counted_at for total in totals.values()} == {berlin(base, 0)}
+    # With them, the acknowledgements needed begin on 11-29; without, on the day of the count.
+    assert supplies_since(config, {}, totals, now) == dt.date(2026, 11, 29)
+    assert supplies_since(config, {}, {}, now) == base
+    # Brought up to date a day later: only that day is added (the others are carried over).
+    again = stock_totals(config, {}, totals, acks={}, reports={}, now=now + dt.timedelta(days=1))
+    day = plan_day(config, dt.date(2026, 11, 29), Ramp(config, {}))
+    fish_oil = sum(item.units for r in day.reminders for item in r.items if item.supplement.id == "fishoil")
+    assert again["fishoil"].used == totals["fishoil"].used + fish_oil
+
+
+def test_a_running_total_of_another_count_is_ignored() -> None:
+    config = totals_config(TOTALS_BASES[0])
+    base = TOTALS_BASES[0]
+    now = berlin(base + dt.timedelta(days=10), 9)
+    made = stock_totals(config, {}, {}, acks={}, reports={}, now=now)
+    # A count recorded since (`stock`), or an older one back in force (`undo` of it, an edited
+    # stock_date): the totals of the configured count are not the supplies of that one.
+    for counts in ({"slowmag": (30.0, now - dt.timedelta(hours=1))}, {"slowmag": (30.0, berlin(base, 12))}):
+        assert supplies(config, counts, {}, {}, now, totals=made) == supplies(config, counts, {}, {}, now)
+        assert supplies_since(config, counts, made, now) == min(
+            dt.date(2026, 11, 29), counts["slowmag"][1].astimezone(BERLIN).date()
+        )
+    # A total that claims days not yet settled (made by a clock ahead of this one) is not trusted.
+    ahead = {"slowmag": StockTotal(berlin(base, 0), now.date(), 0.0)}
+    assert supplies(config, {}, {}, {}, now, totals=ahead) == supplies(config, {}, {}, {}, now)
+
+
+def test_no_running_total_for_a_count_after_the_settled_day() -> None:
+    config = totals_config(TOTALS_BASES[0])
+    now = berlin(TOTALS_BASES[0] + dt.timedelta(days=10), 9)
+    counts = {"citrate": (12.0, now - dt.timedelta(days=1))}  # yesterday: not settled
+    assert "citrate" not in stock_totals(config, counts, {}, acks={}, reports={}, now=now)

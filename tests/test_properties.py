@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,7 +26,7 @@ from hypothesis import strategies as st
 from plans import citrate, magnesium, meal, timezone
 
 from mgremind.model import WEEKDAYS, Config, ConfigError, DayPlan, Reminder
-from mgremind.plan import plan_day, plan_days
+from mgremind.plan import exact_wall_clock_instant, plan_day, plan_days, wall_clock_instant
 
 UTC = dt.timezone.utc
 ZONES = ("America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Pacific/Apia", "Europe/Dublin", "UTC")
@@ -721,3 +722,20 @@ def test_reminders_in_the_repeated_hour_are_in_real_time_order() -> None:
         ("2026-11-01/snack", dt.datetime(2026, 11, 1, 5, 50, tzinfo=UTC), 100),
         ("2026-11-01/lunch+delay", dt.datetime(2026, 11, 1, 6, 30, tzinfo=UTC), 100),
     ]
+
+
+# ---------------------------------------------------------------------------- wall-clock instants, fast and exact
+
+ALL_ZONES = sorted(zoneinfo.available_timezones())
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    zone=st.sampled_from(ALL_ZONES),
+    day=st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
+    time=st.times(),
+)
+def test_the_fast_wall_clock_instant_is_the_exact_one(zone: str, day: dt.date, time: dt.time) -> None:
+    """wall_clock_instant takes a day's one UTC offset when the clocks do not change that day;
+    in every zone of the system's database, on any day, it is what the exact search gives."""
+    assert wall_clock_instant(day, time, ZoneInfo(zone)) == exact_wall_clock_instant(day, time, ZoneInfo(zone))

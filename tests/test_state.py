@@ -382,3 +382,252 @@ def test_state_directory_follows_systemd_then_xdg_then_home(tmp_path: Path) -> N
     assert state_directory({"STATE_DIRECTORY": "", "XDG_STATE_HOME": "", "HOME": "/home/u"}) == Path(
         "/home/u/.local/state/mgremind"
     )
+
+
+# ---------------------------------------------------------------------------- years of records (SPEC §4 v2)
+
+# The schema of mgremind 2 (schema version 2), as it shipped: what a state of years is migrated from.
+V2_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reminder (id TEXT PRIMARY KEY, due_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'missed', 'failed')),
+    late INTEGER NOT NULL DEFAULT 0, recorded_at TEXT NOT NULL);
+CREATE TABLE delivery (reminder_id TEXT NOT NULL, channel TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')), attempts INTEGER NOT NULL DEFAULT 0,
+    first_attempt_at TEXT NOT NULL, updated_at TEXT NOT NULL, error TEXT, PRIMARY KEY (reminder_id, channel));
+CREATE TABLE ack (reminder_id TEXT PRIMARY KEY, status TEXT NOT NULL CHECK (status IN ('taken', 'skipped')),
+    at TEXT NOT NULL);
+CREATE TABLE report (id INTEGER PRIMARY KEY, date TEXT NOT NULL, symptom TEXT NOT NULL, recorded_at TEXT NOT NULL);
+CREATE TABLE stock_count (id INTEGER PRIMARY KEY, supplement TEXT NOT NULL, units REAL NOT NULL, at TEXT NOT NULL);
+PRAGMA user_version = 2;
+"""
+TABLES = {  # each table and its key: the rows compared in key order
+    "meta": "key",
+    "reminder": "id",
+    "delivery": "reminder_id, channel",
+    "ack": "reminder_id",
+    "report": "id",
+    "stock_count": "id",
+}
+
+
+def iso(instant: dt.datetime) -> str:
+    return instant.isoformat(timespec="seconds")
+
+
+def write_v2_state(path: Path, days: int) -> None:
+    """A state of mgremind 2 with `days` days of three reminders, two channels, and all kinds of
+    records; three acknowledgements recorded in the same second, in the order c, a, b."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.executescript(V2_SCHEMA)
+        db.execute("BEGIN")
+        db.execute("INSERT INTO meta VALUES ('created_at', ?), ('escalated_at', ?)", (iso(T0), iso(T0)))
+        for day in range(days):
+            date = (T0 + dt.timedelta(days=day)).date().isoformat()
+            for number, meal in enumerate(("breakfast", "lunch", "dinner")):
+                due = T0 + dt.timedelta(days=day, hours=number * 5)
+                rid = f"{date}/{meal}"
+                outcome = "missed" if day % 17 == 0 else "delivered"
+                db.execute("INSERT INTO reminder VALUES (?, ?, ?, ?, ?)", (rid, iso(due), outcome, day % 2, iso(due)))
+                for channel, status, error in (("console", "sent", None), ("abc123", "failed", "HTTP 503")):
+                    db.execute(
+                        "INSERT INTO delivery VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (rid, channel, status, 1 + day % 3, iso(due), iso(due + dt.timedelta(seconds=2)), error),
+                    )
+                if number != 2:
+                    status = "skipped" if day % 5 == 0 else "taken"
+                    db.execute("INSERT INTO ack VALUES (?, ?, ?)", (rid, status, iso(due + dt.timedelta(minutes=9))))
+        last = iso(T0 + dt.timedelta(days=days + 1))
+        for rid in ("c", "a", "b"):
+            db.execute("INSERT INTO ack VALUES (?, 'taken', ?)", (f"2030-01-01/{rid}", last))
+        db.execute("INSERT INTO report (date, symptom, recorded_at) VALUES ('2026-11-24', 'cramps', ?)", (iso(T0),))
+        db.execute("INSERT INTO stock_count (supplement, units, at) VALUES ('citrate', 60.5, ?)", (iso(T0),))
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def table_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    return {table: raw(path, f"SELECT * FROM {table} ORDER BY {key}") for table, key in TABLES.items()}
+
+
+def test_a_v2_state_of_years_is_migrated_keeping_every_record(path: Path) -> None:
+    write_v2_state(path, 400)
+    before = table_rows(path)
+    assert len(before["reminder"]) == 1200 and len(before["delivery"]) == 2400 and len(before["ack"]) == 803
+    opened = State.open(path, T0 + dt.timedelta(days=500))
+    try:
+        assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert table_rows(path) == before  # every record, every column, as it was
+        assert opened.outcome("2026-11-24/lunch") == "delivered"
+        assert opened.deliveries("2026-11-24/lunch")["abc123"] == Delivery("failed", 2, T0 + dt.timedelta(hours=29))
+        assert opened.acknowledgement("2026-11-28/breakfast") == "skipped"
+        assert opened.stock_counts() == {"citrate": (60.5, T0)}
+        # undo's order is kept: of the records of one second, the one written last first.
+        assert [record.reminder_id for record in opened.take_back.latest(3)] == [  # type: ignore[union-attr]
+            "2030-01-01/b",
+            "2030-01-01/a",
+            "2030-01-01/c",
+        ]
+    finally:
+        opened.close()
+    # Kept compact: the largest tables by their key alone, the old pages given back, the log emptied.
+    schema = dict(raw(path, "SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    assert "WITHOUT ROWID" in schema["reminder"] and "WITHOUT ROWID" in schema["delivery"]
+    assert raw(path, "PRAGMA freelist_count") == [(0,)]
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size < 100_000
+
+
+def test_the_migration_is_one_transaction(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A migration that fails half-way (here: the disk says no at the last table) leaves the v2 state as it was."""
+    write_v2_state(path, 30)
+    before = table_rows(path)
+    connect = sqlite3.connect
+
+    def failing_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = connect(*args, **kwargs)
+
+        def authorize(action: int, name: str | None, *_: object) -> int:
+            refused = action == sqlite3.SQLITE_CREATE_TABLE and name == "stock_total"
+            return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+        connection.set_authorizer(authorize)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", failing_connect)
+    with pytest.raises(StateError):
+        State.open(path, T0)
+    monkeypatch.undo()
+    assert raw(path, "PRAGMA user_version") == [(2,)]
+    assert table_rows(path) == before
+    schema = dict(raw(path, "SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    assert "WITHOUT ROWID" not in schema["reminder"]
+    assert "stock_total" not in schema and "reminder_v3" not in schema
+
+
+def test_one_acknowledgement_and_a_range_of_days(state: State) -> None:
+    for day in ("2026-11-21", "2026-11-22", "2026-11-23"):
+        state.acknowledge(f"{day}/breakfast", "taken", T0)
+    state.acknowledge("2026-11-23/dinner", "skipped", T0)
+    assert state.acknowledgement("2026-11-23/dinner") == "skipped"
+    assert state.acknowledgement("2026-11-23/lunch") is None
+    assert state.acknowledgements_since(dt.date(2026, 11, 22)) == {
+        "2026-11-22/breakfast": "taken",
+        "2026-11-23/breakfast": "taken",
+        "2026-11-23/dinner": "skipped",
+    }
+
+
+def test_reads_of_the_commands_and_deliveries_use_keys_never_scan_a_table(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What costs the same after years (SPEC §4 v2): each read SQLite makes of the large tables is
+    a search of a key or an index, never a scan of the whole table."""
+    write_v2_state(path, 20)
+    statements: list[str] = []
+    connect = sqlite3.connect
+
+    def traced_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = connect(*args, **kwargs)
+        connection.set_trace_callback(statements.append)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", traced_connect)
+    opened = State.open(path, T0)
+    statements.clear()
+    try:
+        opened.acknowledgement("2026-11-24/lunch")
+        opened.acknowledgements_since(dt.date(2026, 12, 1))
+        opened.outcome("2026-11-24/lunch")
+        opened.deliveries("2026-11-24/lunch")
+        opened.channel_results()
+        opened.stock_totals()
+        opened.take_back.latest(5)
+        opened.acknowledge("2026-12-01/lunch", "skipped", T0)
+        opened.take_back.last()
+    finally:
+        opened.close()
+    # A scan of a large table is bounded only when it follows an order SQLite keeps (a key, an
+    # index: no temporary B-tree to sort) and stops after a LIMIT.
+    unbounded = []
+    for sql in statements:
+        if not sql.lstrip().upper().startswith(("SELECT", "DELETE", "INSERT", "UPDATE")):
+            continue
+        details = [str(row[-1]) for row in raw(path, f"EXPLAIN QUERY PLAN {sql}")]
+        scans = any(detail.startswith(("SCAN ack", "SCAN reminder", "SCAN delivery")) for detail in details)
+        sorted_by_sqlite = any("TEMP B-TREE" in detail for detail in details)
+        if scans and (sorted_by_sqlite or " LIMIT " not in sql.upper()):
+            unbounded.append((sql, details))
+    assert unbounded == []
+    assert len(statements) > 9
+
+
+# ---------------------------------------------------------------------------- running stock totals
+
+
+COUNTED_AT = dt.datetime(2026, 10, 1, tzinfo=UTC)
+THROUGH = dt.date(2026, 11, 21)
+
+
+def test_stock_totals_are_kept_as_written(state: State) -> None:
+    assert state.stock_totals() == {}
+    version = state.stock_records_version()
+    used = 0.1 + 0.2  # 0.30000000000000004: kept to the last bit
+    assert state.save_stock_totals({"citrate": (COUNTED_AT, THROUGH, used)}, T0, version)
+    assert state.stock_totals() == {"citrate": (COUNTED_AT, THROUGH, used)}
+    later = (COUNTED_AT, THROUGH + dt.timedelta(days=1), used + 2)
+    assert state.save_stock_totals({"citrate": later}, T0, version)
+    assert state.stock_totals() == {"citrate": later}
+
+
+def test_a_total_made_while_a_skip_was_recorded_is_not_saved(state: State) -> None:
+    version = state.stock_records_version()  # the daemon reads the records …
+    state.acknowledge("2026-11-20/breakfast", "skipped", T0)  # … `skip` is recorded meanwhile …
+    assert not state.save_stock_totals({"citrate": (COUNTED_AT, THROUGH, 3.0)}, T0, version)  # … not saved
+    assert state.stock_totals() == {}
+    version = state.stock_records_version()
+    state.acknowledge("2026-11-20/lunch", "taken", T0)  # taken: the units used are the same
+    state.add_stock_count("citrate", 30, T0)  # a count: a total of the one before is ignored anyway
+    assert state.save_stock_totals({"citrate": (COUNTED_AT, THROUGH, 3.0)}, T0, version)
+
+
+def saved_totals(state: State) -> None:
+    totals = {"early": (COUNTED_AT, THROUGH - dt.timedelta(days=5), 1.0), "late": (COUNTED_AT, THROUGH, 2.0)}
+    assert state.save_stock_totals(totals, T0, state.stock_records_version())
+
+
+def test_a_late_skip_drops_the_totals_that_cover_its_day(state: State) -> None:
+    saved_totals(state)
+    state.acknowledge("2026-11-22/breakfast", "skipped", T0)  # after both: they stand
+    assert set(state.stock_totals()) == {"early", "late"}
+    state.acknowledge("2026-11-20/breakfast", "skipped", T0)  # covered by "late" only
+    assert set(state.stock_totals()) == {"early"}
+    saved_totals(state)
+    state.acknowledge("2026-11-22/breakfast", "taken", T0)  # skipped → taken, after both
+    state.acknowledge("2026-11-10/breakfast", "taken", T0)  # never skipped: nothing changes
+    assert set(state.stock_totals()) == {"early", "late"}
+    state.acknowledge("2026-11-20/breakfast", "taken", T0)  # skipped → taken, covered by "late"
+    assert set(state.stock_totals()) == {"early"}
+
+
+def test_taking_back_a_skip_or_a_report_drops_the_totals_that_cover_it(state: State) -> None:
+    state.acknowledge("2026-11-10/lunch", "taken", T0)
+    state.acknowledge("2026-11-10/dinner", "skipped", T0)
+    saved_totals(state)
+    assert state.take_back.acknowledgement("2026-11-10/lunch") is not None  # taken: the units stay used
+    assert set(state.stock_totals()) == {"early", "late"}
+    assert state.take_back.last() is not None  # the skip of 11-10: its units count again
+    assert state.stock_totals() == {}
+    # A report on R may lower the plan from R+1 on: the totals that cover R+1.
+    saved_totals(state)
+    state.add_report(THROUGH, "cramps", T0)  # R+1 is after both
+    assert set(state.stock_totals()) == {"early", "late"}
+    state.add_report(THROUGH - dt.timedelta(days=3), "cramps", T0)
+    assert set(state.stock_totals()) == {"early"}
+    saved_totals(state)
+    assert state.take_back.last() is not None  # that report, taken back
+    assert set(state.stock_totals()) == {"early"}

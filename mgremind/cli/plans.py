@@ -29,7 +29,7 @@ def _check(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     # fail, and then check starts without logging, hashlib and apprise.
     if not config.notify.console_only and _channels_refused(config):
         return EXIT_BAD_INPUT
-    records = _records(config)
+    records = _records(config, now, stock=True)
     warnings = exposed_secret_files(config, os.environ)
     warnings += [Problem(s.supplement.key, supply_text(s)) for s in records.supplies(config, now) if s.low]
     print(check_summary(config, plan_days(config, now.date(), 7, records.reports), warnings), end="")
@@ -52,7 +52,7 @@ def _channels_refused(config: Config) -> bool:
 
 
 def _plan(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    days = plan_days(config, args.start or now.date(), args.days, _records(config).reports)
+    days = plan_days(config, args.start or now.date(), args.days, _records(config, now).reports)
     if args.json:
         print(_json(plan_json(config, days)))
     else:
@@ -61,7 +61,7 @@ def _plan(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _next(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    records = _records(config)
+    records = _records(config, now, stock=True)
     reminders = upcoming(config, now, args.count, records.reports)
     low = [supply_text(supply) for supply in records.supplies(config, now) if supply.low]
     if args.json:
@@ -75,7 +75,7 @@ def _next(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 def _export(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     from mgremind.ics import calendar
 
-    days = plan_days(config, args.start or now.date(), args.days, _records(config).reports)
+    days = plan_days(config, args.start or now.date(), args.days, _records(config, now).reports)
     data = calendar(config, days, now)
     try:
         if str(args.ics) == "-":

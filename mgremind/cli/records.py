@@ -2,6 +2,7 @@
 
 import argparse
 import datetime as dt
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from mgremind.cli.arguments import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, _date
 from mgremind.config.paths import state_file
-from mgremind.history import Supply, channel_results, due_unacknowledged, history, supplies
+from mgremind.history import Supply, channel_results, due_unacknowledged, history, supplies, supplies_since
 from mgremind.model import Config, Reminder, printable
 from mgremind.plan import plan_days, upcoming
 from mgremind.render import (
@@ -30,15 +31,17 @@ if TYPE_CHECKING:
 
 
 class _Records(NamedTuple):
-    """What the state database holds about the plan; empty before the first write."""
+    """What the state database holds about the plan; empty before the first write. The
+    acknowledgements only of the days a command needs (see _read)."""
 
     acks: dict[str, str]
     reports: dict[dt.date, list[str]]
     counts: dict[str, tuple[float, dt.datetime]]
+    totals: dict[str, tuple[dt.datetime, dt.date, float]]  # the running stock totals the daemon keeps
     since: dt.datetime | None = None  # when the records began (None: they have not)
 
     def supplies(self, config: Config, now: dt.datetime) -> list[Supply]:
-        return supplies(config, self.counts, self.acks, self.reports, now)
+        return supplies(config, self.counts, self.acks, self.reports, now, totals=self.totals)
 
 
 def _state_file(config: Config) -> Path:
@@ -55,22 +58,36 @@ def _open_state(config: Config, now: dt.datetime) -> "State":
     return State.open(_state_file(config), now, as_owner=True)
 
 
-def _records(config: Config) -> _Records:
-    """The records, read without creating a state database that does not exist yet."""
+def _records(config: Config, now: dt.datetime | None = None, *, days: int = 0, stock: bool = False) -> _Records:
+    """The records, read without creating a state database that does not exist yet (see _read)."""
     if not _state_file(config).exists():
-        return _Records({}, {}, {})
-    state = _open_state(config, dt.datetime.now(dt.timezone.utc))
+        return _Records({}, {}, {}, {})
+    now = now or dt.datetime.now(config.zone)
+    state = _open_state(config, now)
     try:
-        return _Records(state.acknowledgements(), state.reports(), state.stock_counts(), state.created_at)
+        return _read(config, state, now, days=days, stock=stock)
     finally:
         state.close()
+
+
+def _read(config: Config, state: "State", now: dt.datetime, *, days: int = 0, stock: bool = False) -> _Records:
+    """The reports, stock counts and running totals (a few rows each), and the acknowledgements of
+    the last `days` days and, with `stock`, of the days the supplies still add up (after the
+    daemon's running totals): ranges of the key, so that a command costs the same after years."""
+    reports, counts, totals = state.reports(), state.stock_counts(), state.stock_totals()
+    firsts = [now.astimezone(config.zone).date() - dt.timedelta(days=days - 1)] if days > 0 else []
+    if stock and (first := supplies_since(config, counts, totals, now)) is not None:
+        firsts.append(first)
+    acks = state.acknowledgements_since(min(firsts)) if firsts else {}
+    return _Records(acks, reports, counts, totals, state.created_at)
 
 
 def _acknowledge(status: str) -> Callable[[Config, argparse.Namespace, dt.datetime], int]:
     def command(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
         state = _open_state(config, now)
         try:
-            records = _Records(state.acknowledgements(), state.reports(), state.stock_counts())
+            # Without an id: the latest due of today and yesterday (history.due_unacknowledged).
+            records = _read(config, state, now, days=0 if args.id else 2)
             reminder = _reminder_to_acknowledge(config, args.id, records, now)
             if reminder is None:
                 return EXIT_BAD_INPUT
@@ -155,7 +172,7 @@ def _stock(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     state = _open_state(config, now)
     try:
         state.add_stock_count(args.id, args.units, now)
-        records = _Records(state.acknowledgements(), state.reports(), state.stock_counts())
+        records = _read(config, state, now, stock=True)
     finally:
         state.close()
     supply = next(s for s in records.supplies(config, now) if s.supplement.id == args.id)
@@ -164,10 +181,25 @@ def _stock(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _history(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    records = _records(config)
-    days = history(
-        config, now.date(), args.days, acks=records.acks, reports=records.reports, now=now, since=records.since or now
-    )
+    records = _records(config, now, days=args.days)
+    # Years of days hold hundreds of thousands of reminders and statuses, none in a reference
+    # cycle: the cyclic collector would walk them again and again as they pile up (a third of
+    # `history --days 1000` at 200 reminders a day). Reference counting frees them all the same.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        days = history(
+            config,
+            now.date(),
+            args.days,
+            acks=records.acks,
+            reports=records.reports,
+            now=now,
+            since=records.since or now,
+        )
+    finally:
+        if collecting:
+            gc.enable()
     if args.json:
         print(_json(history_json(days)))
     elif args.csv:
@@ -265,7 +297,7 @@ def _status(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
     following = upcoming(config, now, 1, reports)
     configured, problem = _status_channels(config)
     rows = channel_results(configured, results, known=problem is None)
-    daemon = daemon_line(holder.running, holder.pid, path.parent)
+    daemon = daemon_line(holder.running, holder.pid, path.parent, holder.note)
     print(status_text(config, daemon, following[0] if following else None, due, rows, channel_problem=problem), end="")
     if not holder.running:
         return EXIT_NO_DAEMON

@@ -38,13 +38,15 @@ from mgremind.config.secrets import exposed_secret_files
 from mgremind.daemon.current import Current, Setup
 from mgremind.daemon.delivery import Delivery
 from mgremind.daemon.escalation import Escalation
-from mgremind.daemon.schedule import Jobs, Schedule
+from mgremind.daemon.records import Records
+from mgremind.daemon.schedule import FLUSH, STOCK_TOTALS, Jobs, Schedule
+from mgremind.daemon.sending import SEND_LIMIT_SECONDS, Sends
 from mgremind.loader import load_config
-from mgremind.lockfile import lock_for_daemon
+from mgremind.lockfile import lock_for_daemon, publish
 from mgremind.logs import SecretFilter
 from mgremind.model import Config, ConfigError
 from mgremind.notify import Channel, ChannelError, setup_channels
-from mgremind.render import daemon_status
+from mgremind.render import daemon_status, state_trouble
 from mgremind.state import State
 from mgremind.systemd import Notifier
 from mgremind.wallclock import WallClockTimer
@@ -54,6 +56,8 @@ log = logging.getLogger("mgremind")
 
 # How long SIGTERM waits for deliveries in flight before the process leaves without them.
 STOP_GRACE_SECONDS = 0.6
+# While the state cannot be written, the records waiting in memory are tried again this often.
+FLUSH_EVERY = dt.timedelta(seconds=30)
 
 
 class Wakeup:
@@ -104,20 +108,28 @@ class Daemon:
         *,
         caregivers: Sequence[Channel] = (),
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC),
+        publish: Callable[[str], None] = lambda note: None,
+        send_limit: float = SEND_LIMIT_SECONDS,
     ) -> None:
         self._config_path = config_path
         self._state = state
         self._notifier = notifier
         self._secrets = secrets
         self._now = now
+        self._publish = publish  # what `mgremind status` shows of the daemon (lockfile.publish)
+        self._published = ""
         self._logged_next = ""  # the next reminder as last logged: a change is logged once
         self._current = Current(Setup(config, tuple(channels), tuple(caregivers)))
         self.wakeup = Wakeup()
         self.jobs = Jobs()
-        escalation = Escalation(state)
-        self.delivery = Delivery(self._current, state, self.jobs, escalation, now=now, poke=self.wakeup.poke)
+        self.records = Records(state, now, on_trouble=self._flush_later)
+        sends = Sends(send_limit)
+        escalation = Escalation(state, sends)
+        self.delivery = Delivery(
+            self._current, self.records, sends, self.jobs, escalation, now=now, poke=self.wakeup.poke
+        )
         self.schedule = Schedule(
-            self._current, state, self.jobs, self.delivery, escalation, now=now, poke=self.wakeup.poke
+            self._current, self.records, self.jobs, self.delivery, escalation, now=now, poke=self.wakeup.poke
         )
 
     def run(self) -> int:
@@ -129,6 +141,9 @@ class Daemon:
         channels = self._current.get().channels
         log.info("started: %d channel(s): %s", len(channels), ", ".join(c.label for c in channels))
         self._notifier.ready(self.status())
+        # After READY=1, in a worker: the first time after an upgrade or a new count it plans every
+        # day since the count (about 2 s for 3 years at 200 reminders a day), once.
+        self.jobs.call_at(STOCK_TOTALS, self._now(), self.schedule.keep_stock_totals)
         try:
             while True:
                 due = self.jobs.next_due()
@@ -147,13 +162,28 @@ class Daemon:
         return self._stop()
 
     def status(self, reload_failed: bool = False) -> str:
-        """The STATUS= line: the next reminder. It is logged too, when it is not the one logged last."""
+        """The STATUS= line: the next reminder, after what is wrong. The next reminder is logged
+        too, when it is not the one logged last; what is wrong is published for `status`."""
         upcoming = self.schedule.next_pending()
         text = daemon_status(upcoming)
         if text != self._logged_next:
             self._logged_next = text
             log.info("%s", text)
-        return daemon_status(upcoming, reload_failed) if reload_failed else text
+        trouble = self.records.trouble
+        note = "" if trouble is None else state_trouble(trouble.since, trouble.waiting, self._current.get().config.zone)
+        if note != self._published:
+            self._published = note
+            self._publish(note)
+        return daemon_status(upcoming, reload_failed, note) if reload_failed or note else text
+
+    def _flush_later(self) -> None:
+        """While the state cannot be written: try again every FLUSH_EVERY (and with each record)."""
+        self.jobs.call_at(FLUSH, self._now() + FLUSH_EVERY, self._flush)
+
+    def _flush(self) -> None:
+        if not self.records.flush():
+            self._flush_later()
+        self.wakeup.poke()  # STATUS= and `status` say it
 
     def reload(self) -> None:
         """SIGHUP: read the configuration again; a bad one is logged and the old plan runs on."""
@@ -180,20 +210,23 @@ class Daemon:
         self._notifier.ready(self.status())
 
     def _handle_wakeups(self) -> bool:
-        """Signals and pokes from the worker threads; True when it is time to stop."""
-        data = self.wakeup.read()
-        if data is None:
+        """Signals and pokes from the worker threads; True when it is time to stop. Everything that
+        has arrived is read first: SIGHUPs in a burst make one reload, and a SIGTERM among them
+        makes none (it stops within a second however many SIGHUPs came before it)."""
+        arrived = b""
+        while (data := self.wakeup.read()) is not None:
+            arrived += data
+        if not arrived:
             return False
-        stop = False
-        for signum in data:
-            if signum == signal.SIGHUP:
-                self.reload()
-            elif signum in (signal.SIGTERM, signal.SIGINT):
-                log.info("stopping on %s", signal.Signals(signum).name)
-                stop = True
-        if not stop:
+        stop = next((signum for signum in arrived if signum in (signal.SIGTERM, signal.SIGINT)), None)
+        if stop is not None:
+            log.info("stopping on %s", signal.Signals(stop).name)
+            return True
+        if signal.SIGHUP in arrived:
+            self.reload()
+        else:
             self._notifier.status(self.status())
-        return stop
+        return False
 
     def _stop(self) -> int:
         self._notifier.stopping()
@@ -222,8 +255,19 @@ def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: 
         for problem in exposed_secret_files(config, environ):
             log.warning("%s: %s", problem.key, problem.message)
         state = State.open(state_path, dt.datetime.now(UTC))  # StateError: the caller reports it
+        # Damage is found before anything is scheduled, not delivery by delivery (StateError: exit 1).
+        state.verify()
         log.info("state in %s", state_path)
-        daemon = Daemon(config_path, config, channels, state, Notifier(environ), secrets, caregivers=caregivers)
+        daemon = Daemon(
+            config_path,
+            config,
+            channels,
+            state,
+            Notifier(environ),
+            secrets,
+            caregivers=caregivers,
+            publish=lambda note: publish(lock, note),
+        )
         return daemon.run()
     finally:
         os.close(lock)

@@ -47,15 +47,20 @@ from mgremind.daemon.decisions import (
 )
 from mgremind.daemon.delivery import Deliver, Delivery
 from mgremind.daemon.escalation import Escalation
-from mgremind.model import Config, Reminder
+from mgremind.daemon.records import Records
+from mgremind.daemon.stock import keep_stock_totals
+from mgremind.model import Config, Reminder, StateError
 from mgremind.state import State
 from mgremind.titration import Ramp
 
 UTC = dt.timezone.utc
 log = logging.getLogger("mgremind")
 
-RETRY = "#retry"  # a retry's job id: the id it delivers, with this suffix
+RETRY = "#retry"  # a retry's job id: "ID#retry:CHANNEL", the id it delivers and the channel's key
 MIDNIGHT = "midnight"
+FLUSH = "flush records"  # while the state cannot be written: try again (records.Records.flush)
+STOCK_TOTALS = "stock totals"  # at start, after READY=1: the running totals brought up to date
+KEPT = frozenset({FLUSH, STOCK_TOTALS})  # jobs a rebuild leaves alone
 
 
 class Jobs:
@@ -88,35 +93,54 @@ class Jobs:
         self._scheduler.add_listener(listener, EVENT_JOB_MISSED)
 
     def deliver_at(
-        self, job_id: str, when: dt.datetime, deliver: Deliver, caught_up: bool, grace: dt.timedelta
+        self,
+        job_id: str,
+        when: dt.datetime,
+        deliver: Deliver,
+        caught_up: bool,
+        grace: dt.timedelta,
+        *,
+        channel: str | None = None,
     ) -> None:
-        """The job `job_id`: deliver(delivery id, caught_up) at `when`, at most `grace` late."""
+        """The job `job_id`: deliver(delivery id, caught_up, channel) at `when`, at most `grace` late."""
         self._scheduler.add_job(
             deliver,
             DateTrigger(when),
-            args=[job_id.removesuffix(RETRY), caught_up],
-            id=job_id,  # "#retry" and "#repeatN" jobs deliver the same reminder
+            args=[job_id.partition(RETRY)[0], caught_up, channel],
+            id=job_id,  # "#retry…" and "#repeatN" jobs deliver the same reminder
             replace_existing=True,
             # Late is better than lost: the job may run up to catch_up late (suspend, slow start).
             misfire_grace_time=max(int(grace.total_seconds()), 1),
         )
 
     def retry(
-        self, delivery_id: str, when: dt.datetime, deliver: Deliver, caught_up: bool, grace: dt.timedelta
+        self,
+        delivery_id: str,
+        channel: str,
+        when: dt.datetime,
+        deliver: Deliver,
+        *,
+        caught_up: bool,
+        grace: dt.timedelta,
     ) -> None:
-        """The retry of a delivery (delivery.Retries); it replaces the one before, and survives `clear`."""
-        self.deliver_at(delivery_id + RETRY, when, deliver, caught_up, grace)
+        """The retry of one channel's delivery (delivery.Retries): a job of its own, each channel's
+        apart, replacing the one before, and surviving `clear`."""
+        self.deliver_at(f"{delivery_id}{RETRY}:{channel}", when, deliver, caught_up, grace, channel=channel)
+
+    def call_at(self, job_id: str, when: dt.datetime, call: Callable[[], None]) -> None:
+        """Any other job: `call()` at `when`, however late (replaces the job of that id)."""
+        self._scheduler.add_job(call, DateTrigger(when), id=job_id, replace_existing=True, misfire_grace_time=None)
 
     def roll_over_at(self, when: dt.datetime, roll_over: Callable[[], None]) -> None:
         """The midnight job: it runs however late (after a suspend)."""
-        self._scheduler.add_job(roll_over, DateTrigger(when), id=MIDNIGHT, misfire_grace_time=None)
+        self.call_at(MIDNIGHT, when, roll_over)
 
     def clear(self) -> set[str]:
-        """Removes every job but the pending retries; returns the ids those retries deliver."""
+        """Removes every reminder's job but the pending retries; returns the ids those retries deliver."""
         jobs = self._scheduler.get_jobs()
-        retrying = {job.id.removesuffix(RETRY) for job in jobs if job.id.endswith(RETRY)}
+        retrying = {job.id.partition(RETRY)[0] for job in jobs if RETRY in job.id}
         for job in jobs:
-            if not job.id.endswith(RETRY):
+            if RETRY not in job.id and job.id not in KEPT:
                 with contextlib.suppress(JobLookupError):  # it fired and went meanwhile
                     job.remove()
         return retrying
@@ -132,7 +156,7 @@ class Schedule:
     def __init__(
         self,
         current: Current,
-        state: State,
+        records: Records,
         jobs: Jobs,
         delivery: Delivery,
         escalation: Escalation,
@@ -141,7 +165,7 @@ class Schedule:
         poke: Callable[[], None],
     ) -> None:
         self._current = current
-        self._state = state
+        self._records = records
         self._jobs = jobs
         self._delivery = delivery
         self._escalation = escalation
@@ -157,9 +181,10 @@ class Schedule:
         with self._lock:
             now = self._now()
             config = self._current.get().config
-            ramp = Ramp(config, self._state.reports())
+            ramp = Ramp(config, self._records.read(State.reports) or {})
             end = horizon_end(config, now)
-            overdue = self._unsent(config, lookback_start(config, now, self._state.created_at), now, ramp)
+            created_at = self._records.read(lambda state: state.created_at) or now
+            overdue = self._unsent(config, lookback_start(config, now, created_at), now, ramp)
             upcoming = reminders_between(config, now, end, ramp)
             # A reminder with a retry pending is not overdue: its retries decide when to give up.
             retrying = self._jobs.clear()
@@ -182,20 +207,44 @@ class Schedule:
         log.info("new day: scheduling through tomorrow")
         self._escalation.check(self._current.get(), self._now())
         self.rebuild()
+        self.keep_stock_totals()
+
+    def keep_stock_totals(self) -> None:
+        """The running stock totals brought up to the day before yesterday (daemon/stock.py), so a
+        delivery works out the supplies left from them: at start and at each midnight roll-over."""
+        try:
+            keep_stock_totals(self._records.state, self._current.get().config, self._now())
+        except StateError as error:
+            log.warning("stock totals not brought up to date: %s", error)
 
     def on_missed(self, event: JobExecutionEvent) -> None:
         """APScheduler skipped a job more than catch_up late (e.g. a long suspend)."""
+        if RETRY in event.job_id:  # a retry is bounded by retry_for alone: it runs now, late
+            delivery_id, _, channel = event.job_id.partition(RETRY)
+            self._delivery.deliver(delivery_id, True, channel.removeprefix(":"))
+            return
         reminder = self._reminders.get(event.job_id)
-        if reminder is not None and self._state.outcome(reminder.id) is None:
+        if reminder is not None and self._records.outcome(reminder.id) is None:
             self._delivery.close_missed(reminder.id, reminder.at, self._now())
         self._poke()
 
     def next_pending(self) -> Reminder | None:
-        """The next scheduled reminder not yet sent (for the status line)."""
+        """The next scheduled reminder not yet sent (for the status line): one query, however many
+        reminders a day and however old the state."""
         now = self._now()
-        pending = (r for r in self._reminders.values() if r.at >= now and self._state.outcome(r.id) is None)
-        return min(pending, key=lambda r: r.instant, default=None)
+        upcoming = [r for r in self._reminders.values() if r.at >= now]
+        if not upcoming:
+            return None
+        closed = self._records.outcomes_since(min(_day(r) for r in upcoming))
+        return min((r for r in upcoming if r.id not in closed), key=lambda r: r.instant, default=None)
 
     def _unsent(self, config: Config, start: dt.datetime, end: dt.datetime, ramp: Ramp) -> list[Reminder]:
         """The reminders due from `start` to `end` that the state has no outcome for."""
-        return [r for r in reminders_between(config, start, end, ramp) if self._state.outcome(r.id) is None]
+        due = reminders_between(config, start, end, ramp)
+        closed = self._records.outcomes_since(min(_day(r) for r in due)) if due else {}
+        return [r for r in due if r.id not in closed]
+
+
+def _day(reminder: Reminder) -> dt.date:
+    """The day a reminder's id begins with (its plan's day: a delayed one may fall on the next)."""
+    return dt.date.fromisoformat(reminder.id[:10])
