@@ -7,14 +7,17 @@ the records from the state database and hand them in.
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
-from mgremind.model import Config, DayPlan, Reminder, Supplement
+from mgremind.model import Config, DayPlan, Item, Reminder, Supplement
 from mgremind.plan import plan_day, wall_clock_instant
 from mgremind.titration import Ramp, Reports
 
 UTC = dt.timezone.utc
+# A day's plan, by its date (plan_day with the configuration and the reports at hand).
+Plans = Callable[[dt.date], DayPlan]
 # Acknowledgements: "taken" or "skipped" by reminder id.
 Acks = Mapping[str, str]
 # The latest stock count of each supplement id: (units, when).
@@ -107,6 +110,9 @@ def history(
     records began) are left out: nobody could have marked them."""
     ramp = Ramp(config, reports)
     found = []
+    # Each content's magnesium worked out once: a day's slots of one content share their items
+    # (plan._reminders); by id(), the items held so that no other tuple can take that id.
+    magnesium_of: dict[int, tuple[tuple[Item, ...], float]] = {}
     for offset in range(days - 1, -1, -1):
         day = today - dt.timedelta(days=offset)
         plan = plan_day(config, day, ramp)
@@ -121,7 +127,10 @@ def history(
                     continue
                 status = "missed" if now >= deadline else "pending"
             statuses.append(Status(reminder, status))
-            magnesium = reminder.magnesium_mg
+            known = magnesium_of.get(id(reminder.items))
+            if known is None:
+                known = magnesium_of[id(reminder.items)] = (reminder.items, reminder.magnesium_mg)
+            magnesium = known[1]
             planned += magnesium
             taken += magnesium if status == "taken" else 0.0
         found.append(DayHistory(day, tuple(statuses), round(planned, 3), round(taken, 3), tuple(reports.get(day, ()))))
@@ -195,21 +204,32 @@ def settled_day(config: Config, now: dt.datetime) -> dt.date:
 
 
 def supplies(
-    config: Config, counts: Counts, acks: Acks, reports: Reports, now: dt.datetime, *, totals: Totals | None = None
+    config: Config,
+    counts: Counts,
+    acks: Acks,
+    reports: Reports,
+    now: dt.datetime,
+    *,
+    totals: Totals | None = None,
+    plans: Plans | None = None,
 ) -> list[Supply]:
     """Units on hand of each counted supplement: the latest count (stock/stock_date, or a later
     `stock` command) less the units of the reminders since then that were not skipped. Where a
     running total of that count is given, only the days after it are planned; `acks` must hold
-    the acknowledgements from `supplies_since` on."""
-    ramp = Ramp(config, reports)
+    the acknowledgements from `supplies_since` on. `plans` gives a day's plan (with `reports`);
+    the daemon's keeps the plans it made (the same days, delivery after delivery)."""
+    if plans is None:
+        ramp = Ramp(config, reports)
+        plans = functools.partial(plan_day, config, ramp=ramp)
     today = now.astimezone(config.zone).date()
+    week = [plans(today + dt.timedelta(days=offset)) for offset in range(7)]
     found = []
     for supplement in config.supplements:
         start = _start(config, supplement, counts, totals or {}, settled_day(config, now))
         if start is None:
             continue
-        used = _use(supplement, _reminders(config, ramp, start.first, today), start, acks, now=now)
-        week = [plan_day(config, today + dt.timedelta(days=offset), ramp) for offset in range(7)]
+        reminders = (reminder for day in _days(start.first, today) for reminder in plans(day).reminders)
+        used = _use(supplement, reminders, start, acks, now=now)
         per_day = sum(_units_of(supplement, r) for plan in week for r in plan.reminders) / len(week)
         left = round(start.units - used, 6)
         found.append(Supply(supplement, left, round(left / per_day, 1) if per_day else None))

@@ -530,33 +530,49 @@ def _pair_calcium(config: Config, slots: list[_Slot]) -> None:
 
 
 def _reminders(config: Config, day: dt.date, slots: list[_Slot], zone: ZoneInfo) -> tuple[Reminder, ...]:
-    """SPEC §2.8: one reminder per slot that holds anything, and the medicines' own (§7), by time."""
+    """SPEC §2.8: one reminder per slot that holds anything, and the medicines' own (§7), by time.
+    Slots that hold the same amounts share their items (a day may have hundreds of slots)."""
     day_text = day.isoformat()
-    reminders = [_reminder(config, day_text, slot, zone) for slot in slots if slot.amounts]
-    reminders += _medicine_reminders(config, day, zone)
-    return tuple(sorted(reminders, key=lambda reminder: reminder.instant))
+    contents: dict[tuple[tuple[int, float, int], ...], tuple[tuple[Item, ...], tuple[str, ...]]] = {}
+    timed = []
+    for slot in slots:
+        if not slot.amounts:
+            continue
+        amounts = tuple((index, amount.units, amount.ug) for index, amount in sorted(slot.amounts.items()))
+        content = contents.get(amounts)
+        if content is None:
+            content = contents[amounts] = _content(config, amounts)
+        at = slot.at if slot.delayed else slot.at - config.reminders.lead  # UTC: the sort key
+        timed.append((at, _reminder(day_text, slot, at.astimezone(zone), content)))
+    timed += [(reminder.instant, reminder) for reminder in _medicine_reminders(config, day, zone)]
+    timed.sort(key=lambda pair: pair[0])
+    return tuple(reminder for _, reminder in timed)
 
 
-def _reminder(config: Config, day: str, slot: _Slot, zone: ZoneInfo) -> Reminder:
-    """SPEC §2.8: a slot's reminder, `lead` before a meal slot (not before a delayed one). `day`
-    is the ISO date (made once a day: a plan may have hundreds of slots)."""
-    at = slot.at if slot.delayed else slot.at - config.reminders.lead
-    items = []
-    notes = list(slot.notes)
-    for index, amount in sorted(slot.amounts.items()):  # in configuration order
+def _content(config: Config, amounts: tuple[tuple[int, float, int], ...]) -> tuple[tuple[Item, ...], tuple[str, ...]]:
+    """The items of (supplement index, units, µg) amounts, in configuration order, and their notes."""
+    items, notes = [], []
+    for index, units, ug in amounts:
         supplement = config.supplements[index]
-        mg = _mg(amount.ug) if supplement.mg_per_unit is not None else None
-        items.append(Item(supplement, _units(amount.units), mg))
+        mg = _mg(ug) if supplement.mg_per_unit is not None else None
+        items.append(Item(supplement, _units(units), mg))
         if supplement.keep_refrigerated:
             notes.append(f"{supplement.name}: keep refrigerated")
+    return tuple(items), tuple(notes)
+
+
+def _reminder(day: str, slot: _Slot, at: dt.datetime, content: tuple[tuple[Item, ...], tuple[str, ...]]) -> Reminder:
+    """SPEC §2.8: a slot's reminder at `at` (`lead` before a meal slot, not before a delayed one),
+    local. `day` is the ISO date."""
+    items, notes = content
     suffix = "+delay" if slot.delayed else ""
     return Reminder(
         f"{day}/{slot.meal.name}{suffix}",
-        at.astimezone(zone),
+        at,
         slot.meal.name,
         slot.delayed,
-        tuple(items),
-        tuple(notes),
+        items,
+        (*slot.notes, *notes),
     )
 
 

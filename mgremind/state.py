@@ -6,6 +6,19 @@ delivery is written as "sending" before the channel is asked and "sent" after it
 accepted; a "sending" row found later means the process died in between, so the
 message may already have arrived and the retry says so. Channels are stored by a
 hash of their URL, never by the URL: the file may be read by other users.
+
+The fsync policy follows from that promise. The "sending" rows of a reminder are on disk
+(synchronous=FULL: the write-ahead log fsynced) before the first channel is asked: lost in a
+power cut, a resend after it would not say that it may be a repeat. The rows written after a
+send ("sent", "failed", the reminder closed) are not waited for (synchronous=NORMAL: they
+survive the process dying, and reach the disk with the next fsync): lost in a power cut, they
+leave the row "sending", and the resend says that it may be a repeat, which is the truth. One
+fsync a delivery (about 3 ms of its 6 on a 2-core machine), before the send; none after.
+The commands' records (taken, report, stock…) are durable: a user said them once.
+
+Every mgremind state carries APPLICATION_ID; a file that carries another, or tables of another
+program, is never written to (not even switched to WAL). `verify` checks the whole file before
+the daemon schedules anything.
 """
 
 import contextlib

@@ -38,16 +38,17 @@ from typing import NamedTuple, Protocol
 from mgremind.daemon.current import Current, Setup
 from mgremind.daemon.decisions import is_late, retry_delay, split_repeat_id
 from mgremind.daemon.escalation import Escalation
+from mgremind.daemon.plans import DayPlans
 from mgremind.daemon.records import Records
 from mgremind.daemon.sending import Answer, Sends
 from mgremind.daemon.stock import current_supplies
+from mgremind.history import Plans
 from mgremind.model import Config, Reminder
 from mgremind.notify import Channel
-from mgremind.plan import plan_day
 from mgremind.render import late_text, maybe_repeated, notification, repeat_text, unrecorded
 from mgremind.state import Delivery as Recorded
 from mgremind.state import State
-from mgremind.titration import Ramp, Reports
+from mgremind.titration import Reports
 
 log = logging.getLogger("mgremind")
 
@@ -103,6 +104,7 @@ class Delivery:
         self._busy: set[tuple[str, str]] = set()  # (delivery id, channel key): a send in flight
         self._retrying: set[tuple[str, str]] = set()  # (delivery id, channel key): a retry job pending
         self._running = 0  # jobs in deliver()
+        self._plans = DayPlans()
         self._idle = threading.Condition()
 
     def deliver(self, delivery_id: str, caught_up: bool = False, only: str | None = None) -> None:
@@ -142,8 +144,9 @@ class Delivery:
             with self._lock:
                 self._retrying.discard((delivery_id, only))
         reports = self._records.read(State.reports) or {}
+        plans = self._plans.of(config, reports)
         # From the plan as it is now: a symptom reported since scheduling may have lowered the dose.
-        reminder = _find(config, base_id, reports)
+        reminder = _find(base_id, plans)
         if reminder is None:
             log.info("%s is no longer in the plan: not sent", delivery_id)
             return
@@ -159,7 +162,7 @@ class Delivery:
         late = not repeat and is_late(reminder, now, caught_up)
         targets = self._claim(setup, delivery_id, done, only)
         if targets:
-            title, body = self._message(config, reminder, reports, now, late=late, repeat=repeat)
+            title, body = self._message(config, reminder, reports, plans, now, late=late, repeat=repeat)
             begun = self._records.begin(delivery_id, [channel.key for channel in targets], now)
             for channel in targets:
                 text = maybe_repeated(body) if channel.key in begun.interrupted else body
@@ -192,10 +195,18 @@ class Delivery:
         return targets
 
     def _message(
-        self, config: Config, reminder: Reminder, reports: Reports, now: dt.datetime, *, late: bool, repeat: int
+        self,
+        config: Config,
+        reminder: Reminder,
+        reports: Reports,
+        plans: Plans,
+        now: dt.datetime,
+        *,
+        late: bool,
+        repeat: int,
     ) -> tuple[str, str]:
         # The running totals and the days after them: the same cost after years (daemon/stock.py).
-        stock = self._records.read(lambda state: current_supplies(state, config, reports, now)) or []
+        stock = self._records.read(lambda state: current_supplies(state, config, reports, now, plans)) or []
         title, body = late_text(reminder, *notification(config, reminder, stock), late)
         if repeat:
             title, body = repeat_text(title, body, repeat, config.reminders.repeat_max)
@@ -250,10 +261,10 @@ class Delivery:
         self._records.close(delivery_id, reminder.at, "delivered" if sent else "failed", self._now(), late=late)
 
 
-def _find(config: Config, reminder_id: str, reports: Reports) -> Reminder | None:
+def _find(reminder_id: str, plans: Plans) -> Reminder | None:
     """A reminder by id from its day's plan (a retry may outlive the horizon it was scheduled in)."""
     try:
         day = dt.date.fromisoformat(reminder_id.split("/", 1)[0])
     except ValueError:
         return None
-    return next((r for r in plan_day(config, day, Ramp(config, reports)).reminders if r.id == reminder_id), None)
+    return next((r for r in plans(day).reminders if r.id == reminder_id), None)

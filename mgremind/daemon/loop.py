@@ -30,6 +30,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -134,6 +135,7 @@ class Daemon:
 
     def run(self) -> int:
         """The main loop: returns the exit status when SIGTERM or SIGINT arrives."""
+        threading.excepthook = _log_thread_failure
         self.wakeup.install()
         timer = WallClockTimer()
         self.jobs.start()
@@ -232,6 +234,12 @@ class Daemon:
         self._notifier.stopping()
         self.jobs.shutdown()
         unfinished = self.delivery.wait_idle(STOP_GRACE_SECONDS)
+        if self.records.trouble is not None and not self.records.flush():  # a last try: then lost
+            trouble = self.records.trouble
+            log.error(
+                "stopping with %d record(s) unwritten: their reminders may be sent again after the restart",
+                trouble.waiting if trouble else 0,
+            )
         log.info("stopped" + (f" with {unfinished} delivery(ies) unfinished" if unfinished else ""))
         if unfinished:
             # A delivery stuck in a channel must not hold up the exit: it stays "sending" in the
@@ -241,6 +249,15 @@ class Daemon:
             os._exit(0)
         self._state.close()
         return 0
+
+
+def _log_thread_failure(args: threading.ExceptHookArgs) -> None:
+    """A thread's uncaught exception as one log line (scrubbed of secrets like every line), not a
+    traceback on standard error: a library's thread (APScheduler's, apprise's) may quote a URL."""
+    if args.exc_type is SystemExit:
+        return
+    thread = args.thread.name if args.thread is not None else "a thread"
+    log.error("%s failed: %s: %s", thread, args.exc_type.__name__, args.exc_value)
 
 
 def run(config_path: Path, config: Config, environ: Mapping[str, str], secrets: SecretFilter) -> int:

@@ -55,14 +55,17 @@ class Records:
         self._deliveries: dict[tuple[str, str], Delivery] = {}  # what it records, by (reminder id, channel)
         self._since: dt.datetime | None = None
         self._error = ""
+        self._shown: Trouble | None = None  # `trouble`, made under the lock
         self._logged_at = 0.0
 
     @property
     def trouble(self) -> Trouble | None:
-        with self._lock:
-            if self._since is None:
-                return None
-            return Trouble(self._since, self._error, len(self._backlog))
+        """What is wrong, as of the last record or read; read without waiting for a write under
+        way (the main loop asks, and must not wait on a disk)."""
+        return self._shown
+
+    def _show(self) -> None:
+        self._shown = None if self._since is None else Trouble(self._since, self._error, len(self._backlog))
 
     # ------------------------------------------------------------------ reads
 
@@ -133,8 +136,11 @@ class Records:
                 except StateError as error:
                     self._failed(error)
                     return False
+                finally:
+                    self._show()
                 self._backlog.pop(0)
             self._recovered()
+            self._show()
             return True
 
     # ------------------------------------------------------------------ inside
@@ -149,6 +155,7 @@ class Records:
                 except StateError as error:
                     self._failed(error)
             self._backlog.append(write)
+            self._show()
             return False
 
     def read(self, read: Callable[[State], T]) -> T | None:
@@ -159,6 +166,7 @@ class Records:
         except StateError as error:
             with self._lock:
                 self._failed(error)
+                self._show()
             return None
 
     def _failed(self, error: StateError) -> None:

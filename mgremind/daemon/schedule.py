@@ -72,12 +72,20 @@ class Jobs:
             executors={"default": ThreadPoolExecutor(max_workers=8)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
+        self.stopped = False  # shutdown() was called: the jobs still running are leftovers
 
     def start(self) -> None:
         self._scheduler.start()
 
     def shutdown(self) -> None:
-        """No job starts any more; those running finish in their threads (Delivery.wait_idle)."""
+        """No job starts any more; those running finish in their threads (Delivery.wait_idle).
+
+        Paused and emptied first: APScheduler marks itself stopped before it takes its lock, and
+        its thread, in the midst of submitting a due job, then fails to remove that job and dies
+        with a traceback. Emptying takes the lock, so it waits for that round to end."""
+        self.stopped = True
+        self._scheduler.pause()
+        self._scheduler.remove_all_jobs()
         self._scheduler.shutdown(wait=False)
 
     def wakeup(self) -> None:
@@ -215,7 +223,8 @@ class Schedule:
         try:
             keep_stock_totals(self._records.state, self._current.get().config, self._now())
         except StateError as error:
-            log.warning("stock totals not brought up to date: %s", error)
+            if not self._jobs.stopped:  # else the daemon closed the state under it: the next start does it
+                log.warning("stock totals not brought up to date: %s", error)
 
     def on_missed(self, event: JobExecutionEvent) -> None:
         """APScheduler skipped a job more than catch_up late (e.g. a long suspend)."""

@@ -20,7 +20,7 @@ the days after the total, never the days it covers (they were reminded as they w
 import datetime as dt
 import logging
 
-from mgremind.history import Supply, stock_totals, supplies, supplies_since
+from mgremind.history import Plans, Supply, stock_totals, supplies, supplies_since
 from mgremind.model import Config
 from mgremind.state import State
 from mgremind.titration import Reports
@@ -51,14 +51,16 @@ def keep_stock_totals(state: State, config: Config, now: dt.datetime) -> None:
     log.info("stock totals not kept: the acknowledgements kept changing; the next roll-over tries again")
 
 
-def current_supplies(state: State, config: Config, reports: Reports, now: dt.datetime) -> list[Supply]:
+def current_supplies(
+    state: State, config: Config, reports: Reports, now: dt.datetime, plans: Plans | None = None
+) -> list[Supply]:
     """The units on hand of each counted supplement at `now`, as a reminder says them: the stock
     counts and running totals, and the acknowledgements of the days after the totals only (a
-    range of the key). [] at once when nothing is counted."""
+    range of the key). [] at once when nothing is counted. `plans`: see history.supplies."""
     counts = state.stock_counts()
     if not counts and all(supplement.stock is None for supplement in config.supplements):
         return []
     totals = state.stock_totals()
     first = supplies_since(config, counts, totals, now)
     acks = state.acknowledgements_since(first) if first is not None else {}
-    return supplies(config, counts, acks, reports, now, totals=totals)
+    return supplies(config, counts, acks, reports, now, totals=totals, plans=plans)
