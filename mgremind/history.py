@@ -137,6 +137,36 @@ def history(
     return found
 
 
+def records_begin(
+    config: Config, created_at: dt.datetime, acknowledged: Iterable[str], reports: Reports
+) -> dt.datetime:
+    """When the records began (SPEC §6 v2): the earlier of the state's creation and the earliest
+    reminder ever acknowledged, so that a day backfilled with `taken` shows its other reminders as
+    missed. An acknowledged reminder is placed at its instant in the plan; one the plan has no
+    more (a meal renamed since) at the start of its day."""
+    by_day: dict[dt.date, list[str]] = {}
+    for reminder_id in acknowledged:
+        try:
+            day = dt.date.fromisoformat(reminder_id.split("/", 1)[0])
+        except ValueError:
+            continue  # not a reminder id of ours: nothing to place in time
+        by_day.setdefault(day, []).append(reminder_id)
+    if not by_day:
+        return created_at
+    first = min(by_day)
+    ramp = Ramp(config, reports)
+    earliest = created_at
+    # The first day's and the next one's: a lead may bring a reminder of the next day before one
+    # of the first (a breakfast at 00:10 reminded at 23:40 the evening before).
+    for day in (first, first + dt.timedelta(days=1)):
+        if day not in by_day:
+            continue
+        instants = {reminder.id: reminder.instant for reminder in plan_day(config, day, ramp).reminders}
+        start = wall_clock_instant(day, dt.time(0), config.zone)
+        earliest = min(earliest, *(instants.get(reminder_id, start) for reminder_id in by_day[day]))
+    return earliest
+
+
 def due_unacknowledged(config: Config, acks: Acks, reports: Reports, now: dt.datetime) -> list[Reminder]:
     """Reminders already due and not yet taken or skipped, newest first (today and yesterday)."""
     today = now.astimezone(config.zone).date()

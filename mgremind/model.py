@@ -103,6 +103,7 @@ class Supplement(NamedTuple):
     stock_date: dt.date | None = None
     refill_days: int = 7  # warn when fewer days of supply remain
     keep_refrigerated: bool = False  # liquid magnesium chloride (SEED): the reader decides
+    compound_mg_per_unit: float | None = None  # mg of the compound (form) a unit, when the plan gives it
 
     @property
     def is_magnesium(self) -> bool:
@@ -279,6 +280,8 @@ class DayPlan(NamedTuple):
     calcium_mg: float
     reminders: tuple[Reminder, ...]
     warnings: tuple[str, ...]
+    # Why the day is as it is (SPEC §2 v2): the target's reason, then each meal a rule keeps from magnesium.
+    notes: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------- durations as people read them

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mgremind import __version__
+from mgremind import __version__, reference
 from mgremind.history import DayHistory, Supply
 from mgremind.model import (
     WEEKDAYS,
@@ -25,6 +25,7 @@ from mgremind.model import (
     Supplement,
     format_duration,
 )
+from mgremind.reference import window_text
 
 if TYPE_CHECKING:
     from mgremind.state import ChannelResult, Report, StockCount
@@ -39,7 +40,10 @@ def number(value: float) -> int | float:
 
 
 def amount(units: float, unit: str) -> str:
-    """1 tablet, 2 tablets, 0.5 tablet, 5 ml."""
+    """1 tablet, 2 tablets, 0.5 tablet, 5 ml; a liquid's unit written in the plural reads in the
+    singular for one unit or less (1 teaspoon, of "teaspoons")."""
+    if units <= 1 and unit.endswith("s") and reference.is_liquid_unit(unit[:-1]):
+        return f"{number(units):g} {unit[:-1]}"
     plural = units > 1 and unit.lower() not in _INVARIANT_UNITS and not unit.endswith("s") and unit[-1:].isalpha()
     return f"{number(units):g} {unit}{'s' if plural else ''}"
 
@@ -102,6 +106,7 @@ def plan_json(config: Config, days: Sequence[DayPlan]) -> dict[str, Any]:
                 "calcium_mg": number(day.calcium_mg),
                 "reminders": [reminder_json(reminder) for reminder in day.reminders],
                 "warnings": list(day.warnings),
+                "notes": list(day.notes),  # SPEC §2 v2: why the target is what it is, meals kept from magnesium
             }
             for day in days
         ],
@@ -180,8 +185,7 @@ def plan_table(config: Config, days: Sequence[DayPlan]) -> str:
     for day in days:
         lines.append("")
         lines.append(_day_heading(day))
-        if day.target_note:
-            lines.append(f"  {day.target_note}")
+        lines.extend(f"  {note}" for note in day.notes)  # the target's reason first, then meals kept from magnesium
         lines.extend(_reminder_block(day.reminders) or ["  no reminders"])
         lines.extend(f"  ! {warning}" for warning in day.warnings)
     return "\n".join(lines) + "\n"
@@ -238,16 +242,41 @@ def _keep_apart_line(medicine: KeepApart) -> tuple[str, str, str, str, str]:
         when = "with " + ", ".join(medicine.with_meals)
     else:
         when = f"with {medicine.supplement}"
-    window = f"{format_duration(medicine.before)} before, {format_duration(medicine.after)} after"
+    window = window_text(medicine.before, medicine.after, "it")  # the medicine is the row's first column
     reminded = "reminded" if medicine.remind else ""
     return (medicine.name, f"{when} {days_text(medicine.days)}", window, f"({medicine.source})", reminded)
 
 
 def _strength(supplement: Supplement) -> str:
+    """What a unit holds: "81 mg Mg per capsule", elemental mg of magnesium or calcium (SPEC §2 v2),
+    after the compound's mg where the plan gives that: "500 mg magnesium citrate = 81 mg Mg per capsule"."""
     if supplement.mg_per_unit is None:
         return ""
-    form = f" {supplement.form.name}" if supplement.form else ""
-    return f"{number(supplement.mg_per_unit):g} mg{form}/{supplement.unit}"
+    symbol = reference.ELEMENT_SYMBOLS.get(supplement.nutrient)
+    held = f"{number(supplement.mg_per_unit):g} mg" + (f" {symbol}" if symbol else "")
+    if supplement.compound_mg_per_unit is not None and supplement.form is not None:
+        compound = f"{number(supplement.compound_mg_per_unit):g} mg {supplement.nutrient} {supplement.form.name}"
+        held = f"{compound} = {held}"
+    return f"{held} per {supplement.unit}"
+
+
+def _forms_lines(config: Config) -> list[str]:
+    """`check`: each known form of the plan once: the compound its elemental share is of (the
+    hydrate assumed where the name leaves it open), the share, and its notes (SEED) but those a
+    warning already says (magnesium oxide, liquid chloride): every note once (SPEC §2 v2)."""
+    warned = " ".join(problem.message for problem in config.warnings)
+    rows, seen = [], set()
+    for supplement in config.supplements:
+        form = supplement.form
+        if form is None or (supplement.nutrient, form.name) in seen:
+            continue
+        seen.add((supplement.nutrient, form.name))
+        notes = "; ".join(note for note in form.note.split("; ") if note and note not in warned)
+        name = form.name if supplement.is_magnesium else f"{supplement.nutrient} {form.name}"
+        rows.append((name, reference.form_text(supplement.nutrient, form), f"{notes} (SEED)" if notes else ""))
+    if not rows:
+        return []
+    return ["", "Forms (the share of each compound that is the element; notes)", *_table(rows)]
 
 
 def channels_text(config: Config) -> list[str]:
@@ -277,10 +306,11 @@ def check_summary(config: Config, week: Sequence[DayPlan], exposed: Sequence[Pro
     lines.extend(_table([_meal_line(meal) for meal in sorted(config.meals, key=lambda m: (m.time, m.name))]))
     lines += ["", "Supplements"]
     lines.extend(_table([(s.id, s.name, _strength(s), _role(config, s)) for s in config.supplements]))
+    lines.extend(_forms_lines(config))
     if magnesium.daily_mg is not None:
         lines += [
             "",
-            f"Magnesium    {magnesium.daily_mg:g} mg a day, at most {magnesium.max_dose_mg:g} mg a reminder; "
+            f"Magnesium    {magnesium.daily_mg:g} mg Mg a day, at most {magnesium.max_dose_mg:g} mg Mg a reminder; "
             f"phytate-rich meals: {magnesium.phytate}"
             + (f" ({format_duration(magnesium.phytate_gap)} after)" if magnesium.phytate == "delay" else ""),
         ]
@@ -403,14 +433,20 @@ def week_grid(days: Sequence[DayHistory]) -> str:
 
 
 def supply_text(supply: Supply) -> str:
-    """ "Mag-Tab SR: 9 tablets left, about 4 days"."""
+    """ "Mag-Tab SR: 9 tablets left, about 4 days"; "…, less than a day" where they would round to 0."""
     supplement = supply.supplement
     if supply.units_left <= 0:
         return f"{supplement.name}: none left, refill now"
     left = f"{supplement.name}: {amount(supply.units_left, supplement.unit)} left"
     if supply.days_left is None:
         return left
-    return f"{left}, about {number(round(supply.days_left)):g} day{'s' if round(supply.days_left) != 1 else ''}"
+    days = round(supply.days_left)
+    return f"{left}, less than a day" if days < 1 else f"{left}, about {days_count(days)}"
+
+
+def days_count(days: int) -> str:
+    """1 day, 4 days."""
+    return f"{days} day{'' if days == 1 else 's'}"
 
 
 # ---------------------------------------------------------------------------- the daemon's texts (SPEC §4, §6)
@@ -446,7 +482,7 @@ def escalation_text(title: str, streak: Sequence[Reminder]) -> tuple[str, str]:
     body = "Not taken nor skipped:\n" + "\n".join(
         f"{r.meal} at {clock(r.at)} on {r.at.strftime('%a %Y-%m-%d')}" for r in streak
     )
-    return f"{title}: {len(streak)} doses missed", body
+    return f"{title}: {len(streak)} dose{'' if len(streak) == 1 else 's'} missed", body
 
 
 def daemon_status(upcoming: Reminder | None, reload_failed: bool = False, trouble: str = "") -> str:
@@ -477,6 +513,26 @@ def shell_word(text: str) -> str:
     if text and re.fullmatch(r"[\w@%+=:,./-]+", text):
         return text
     return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def acknowledge_ahead_text(reminder: Reminder, ahead: dt.timedelta) -> str:
+    """Why `taken`/`skip` refuses a reminder not yet due (SPEC §6 v2): when it is due, and from when
+    it can be marked (`ahead` before), in the plan's zone."""
+    due = reminder.at
+    early = (reminder.instant - ahead).astimezone(due.tzinfo)
+    hours = int(ahead.total_seconds() // 3600)
+    return (
+        f"{reminder.id} is due on {due.strftime('%a %Y-%m-%d')} at {clock(due)}, more than {hours} hours "
+        f"from now; it can be marked from {early.strftime('%a %Y-%m-%d')} {clock(early)}"
+    )
+
+
+def report_future_text(day: dt.date, today: dt.date) -> str:
+    """Why `report` refuses a date to come (SPEC §6 v2)."""
+    return (
+        f"{day.isoformat()} is in the future (today is {today.isoformat()}): "
+        "a symptom is reported on the day it was noticed, today or before"
+    )
 
 
 def undo_text(reminder_id: str, status: str, at: dt.datetime) -> str:

@@ -830,10 +830,15 @@ def _refuse_foreign(db: sqlite3.Connection, version: int) -> None:
 def _failure(path: Path, error: sqlite3.Error | UnicodeDecodeError) -> str:
     """One line: the file, what SQLite said, and what to do."""
     text = str(error)
+    code = getattr(error, "sqlite_errorcode", None)
     if isinstance(error, sqlite3.OperationalError) and "readonly" in text:
         fix = "it cannot be written: check its owner and permissions (and those of its directory)"
     elif isinstance(error, sqlite3.OperationalError) and "locked" in text:
         fix = "another process holds it locked; try again"
+    elif code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        fix = f"free some space on the disk of {path.parent} (or raise the limit that stops the file growing)"
+    elif code is not None and code & 0xFF == sqlite3.SQLITE_IOERR:
+        fix = f"the disk of {path.parent} fails to read or write: check it (dmesg) and its free space"
     else:
         fix = "it may be damaged: move it aside to start afresh (delivery history is then forgotten)"
     return f"{path}: the state database failed ({text}); {fix}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,16 @@ from mgremind.loader import parse_config
 from mgremind.model import Config
 
 REPO = Path(__file__).resolve().parent.parent
+# Hypothesis: MGREMIND_PROPERTY_SCALE multiplies every property's max_examples (e.g. 10 for a long
+# run); the suite runs at 1, its numbers chosen to keep it within its time.
+PROPERTY_SCALE = float(os.environ.get("MGREMIND_PROPERTY_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """`count` examples, scaled by MGREMIND_PROPERTY_SCALE."""
+    return max(1, round(count * PROPERTY_SCALE))
+
+
 EXAMPLE = REPO / "config.example.toml"
 
 

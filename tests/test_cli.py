@@ -426,6 +426,8 @@ def test_plan_json_is_the_hand_computed_plan(tmp_path: Path, mgremind: Mgremind)
                 "calcium_mg": 200,
                 "reminders": expected_reminders,
                 "warnings": [],
+                # SPEC §2 v2: the phytate-rich lunch is named, with where its magnesium went (lunch+delay, 100 mg).
+                "notes": ["lunch: no magnesium — phytate-rich (lentil soup); 100 mg at 15:00 instead"],
             }
         ],
     }
@@ -435,7 +437,16 @@ def test_plan_json_types(tmp_path: Path, mgremind: Mgremind) -> None:
     data = plan_json(tmp_path, mgremind, SMALL, "--from", "2026-11-25", "--days", "2")
     assert set(data) == {"timezone", "days"}
     for day in data["days"]:
-        assert set(day) == {"date", "magnesium_target_mg", "magnesium_mg", "calcium_mg", "reminders", "warnings"}
+        assert set(day) == {
+            "date",
+            "magnesium_target_mg",
+            "magnesium_mg",
+            "calcium_mg",
+            "reminders",
+            "warnings",
+            "notes",
+        }
+        assert all(isinstance(note, str) for note in day["notes"])
         assert isinstance(day["date"], str)
         dt.date.fromisoformat(day["date"])
         for key in ("magnesium_target_mg", "magnesium_mg", "calcium_mg"):
@@ -703,3 +714,252 @@ def test_a_newer_count_and_its_undo_are_what_the_units_follow(tmp_path: Path, mg
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace(str(today - dt.timedelta(days=12)), str(today)), encoding="utf-8")
     assert units_left(mgremind, config) == 40
+
+
+# ---------------------------------------------------------------------------- acknowledgements and reports (SPEC §6 v2)
+
+
+def midday() -> tuple[str, dt.date]:
+    """A zone where it is about noon now (12:MM, or 13:MM should the hour turn while a test runs), and
+    today's date there: reminders at 09:00 and 15:00 are within 12 hours either way, and no midnight
+    passes during the test. Etc/GMT+H is UTC−H hours (POSIX signs)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    offset = now.hour - 12  # local = UTC − offset = 12
+    name = "Etc/GMT" if offset == 0 else f"Etc/GMT{'+' if offset > 0 else '-'}{abs(offset)}"
+    return name, (now - dt.timedelta(hours=offset)).date()
+
+
+def acknowledged(tmp_path: Path) -> dict[str, str]:
+    from mgremind.state import State
+
+    path = tmp_path / "state" / "state.sqlite3"
+    if not path.exists():
+        return {}
+    state = State.open(path, dt.datetime.now(dt.timezone.utc))
+    try:
+        return state.acknowledgements()
+    finally:
+        state.close()
+
+
+def two_meals(zone: str, *, delayed_lunch: bool = False) -> str:
+    """Breakfast 09:00 and dinner 15:00, 100 mg of citrate each; with `delayed_lunch` a phytate-rich
+    lunch at 11:00 whose dose is taken 2 h later (13:00, id DATE/lunch+delay)."""
+    lunch = meal("lunch", "11:00", phytate=True) if delayed_lunch else ""
+    daily = 300 if delayed_lunch else 200
+    extra = {"phytate": '"delay"', "phytate_gap": '"2h"'} if delayed_lunch else {}
+    return (
+        timezone(zone)
+        + meal("breakfast", "09:00")
+        + lunch
+        + meal("dinner", "15:00")
+        + citrate(100)
+        + magnesium(daily, **extra)
+    )
+
+
+def test_taken_and_skip_accept_a_meal_of_today(tmp_path: Path, mgremind: Mgremind) -> None:
+    zone, today = midday()
+    config = str(write(tmp_path, two_meals(zone, delayed_lunch=True)))
+    # Dinner at 15:00, three hours ahead: within the 12 hours a reminder can be marked before it is due.
+    taken = mgremind("-c", config, "taken", "dinner")
+    assert taken.returncode == 0, taken.stderr
+    assert taken.stdout.startswith(f"taken: {today}/dinner at 15:00: Magnesium citrate: 1 capsule (100 mg)")
+    assert mgremind("-c", config, "skip", "Breakfast").returncode == 0  # case does not matter
+    # The lunch's dose is delayed: "lunch" names it, and so does its id's own form "lunch+delay".
+    lunch = mgremind("-c", config, "taken", "lunch")
+    assert lunch.returncode == 0, lunch.stderr
+    assert lunch.stdout.startswith(f"taken: {today}/lunch+delay at 13:00")
+    assert mgremind("-c", config, "skip", "lunch+delay").stdout.startswith(f"skipped: {today}/lunch+delay at 13:00")
+    assert acknowledged(tmp_path) == {
+        f"{today}/dinner": "taken",
+        f"{today}/breakfast": "skipped",
+        f"{today}/lunch+delay": "skipped",
+    }
+
+
+@pytest.mark.parametrize(
+    ("wanted", "says"),
+    [
+        ("supper", '"supper" is not a reminder id'),  # no meal of that name
+        ("breakfast+delay", 'no reminder "breakfast+delay" today'),  # a meal, but not delayed
+    ],
+)
+def test_a_meal_without_a_reminder_today_is_refused_with_the_days_reminders(
+    tmp_path: Path, mgremind: Mgremind, wanted: str, says: str
+) -> None:
+    zone, today = midday()
+    config = str(write(tmp_path, two_meals(zone)))
+    for command in ("taken", "skip"):
+        result = mgremind("-c", config, command, wanted)
+        assert result.returncode == 2
+        assert says in result.stderr
+        assert f"today has: {today}/breakfast, {today}/dinner" in result.stderr
+    assert acknowledged(tmp_path) == {}
+
+
+def test_a_reminder_more_than_12_hours_ahead_is_refused_naming_when_it_is_due(
+    tmp_path: Path, mgremind: Mgremind
+) -> None:
+    zone, today = midday()
+    config = str(write(tmp_path, two_meals(zone)))
+    tomorrow = today + dt.timedelta(days=1)
+    # Tomorrow's breakfast (09:00) is about 21 hours ahead (now about 12:00): refused. It can be marked from
+    # 09:00 − 12 h = 21:00 today.
+    for command in ("taken", "skip"):
+        result = mgremind("-c", config, command, f"{tomorrow}/breakfast")
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            f"mgremind: {tomorrow}/breakfast is due on {tomorrow:%a} {tomorrow} at 09:00, more than 12 hours "
+            f"from now; it can be marked from {today:%a} {today} 21:00"
+        )
+    far = mgremind("-c", config, "taken", "2999-01-01/dinner")
+    assert far.returncode == 2
+    assert "2999-01-01/dinner is due on Tue 2999-01-01 at 15:00, more than 12 hours from now" in far.stderr
+    assert acknowledged(tmp_path) == {}
+    # Today's dinner (15:00), about 3 hours ahead, and a past one are accepted.
+    assert mgremind("-c", config, "skip", f"{today}/dinner").returncode == 0
+    assert mgremind("-c", config, "taken", f"{today - dt.timedelta(days=400)}/dinner").returncode == 0
+
+
+def test_report_refuses_a_date_to_come(tmp_path: Path, mgremind: Mgremind) -> None:
+    zone, today = midday()
+    ramp = table("titration", start=(today - dt.timedelta(days=10)).isoformat(), start_mg="100", step_mg="50")
+    config = str(write(tmp_path, two_meals(zone) + ramp.replace("\n\n", "\nevery_days = 3\n\n")))
+    tomorrow = today + dt.timedelta(days=1)
+    before = mgremind("-c", config, "plan", "--json", "--from", str(tomorrow), "--days", "3").stdout
+    result = mgremind("-c", config, "report", "cramps", "--date", str(tomorrow))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"mgremind: {tomorrow} is in the future (today is {today}): "
+        "a symptom is reported on the day it was noticed, today or before"
+    )
+    assert not (tmp_path / "state" / "state.sqlite3").exists()  # refused before anything was recorded
+    assert mgremind("-c", config, "plan", "--json", "--from", str(tomorrow), "--days", "3").stdout == before
+    assert mgremind("-c", config, "report", "cramps", "--date", str(today)).returncode == 0  # today is no future
+
+
+def test_history_after_backfilling_a_new_state_shows_the_days_other_reminders_as_missed(
+    tmp_path: Path, mgremind: Mgremind
+) -> None:
+    """SPEC §6 v2: the records begin at the earlier of the state's creation and the earliest reminder
+    acknowledged; yesterday's breakfast taken and lunch skipped in a new state, its dinner is missed."""
+    zone, today = midday()
+    config = str(write(tmp_path, two_meals(zone, delayed_lunch=True)))
+    yesterday = today - dt.timedelta(days=1)
+    assert mgremind("-c", config, "taken", f"{yesterday}/breakfast").returncode == 0
+    assert mgremind("-c", config, "skip", f"{yesterday}/lunch+delay").returncode == 0
+    result = mgremind("-c", config, "history", "--days", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    days = json.loads(result.stdout)["days"]
+    # The day before yesterday: before the records (no reminder acknowledged, the state is new).
+    assert days[0]["reminders"] == []
+    # Yesterday: breakfast taken, lunch skipped, dinner (15:00, the last of its day) missed when the day ended.
+    assert days[1]["reminders"] == [
+        {"id": f"{yesterday}/breakfast", "status": "taken"},
+        {"id": f"{yesterday}/lunch+delay", "status": "skipped"},
+        {"id": f"{yesterday}/dinner", "status": "missed"},
+    ]
+    assert (days[1]["planned"], days[1]["taken"], days[1]["skipped"], days[1]["missed"]) == (3, 1, 1, 1)
+    # Today (about 12:00): every reminder is there, none marked: breakfast (09:00) is missed from 13:00 on, when
+    # lunch's dose is due; the others are pending.
+    assert [entry["id"] for entry in days[2]["reminders"]] == [
+        f"{today}/{m}" for m in ("breakfast", "lunch+delay", "dinner")
+    ]
+    assert {entry["status"] for entry in days[2]["reminders"]} <= {"pending", "missed"}
+
+
+# ---------------------------------------------------------------------------- check: what amounts are (SPEC §2 v2)
+
+LABELS = """timezone = "UTC"
+
+[[meal]]
+name = "breakfast"
+time = "08:00"
+
+[[meal]]
+name = "dinner"
+time = "18:00"
+
+[[supplement]]
+id = "citrate"
+name = "Magnesium citrate"
+nutrient = "magnesium"
+form = "citrate"
+unit = "capsule"
+compound_mg_per_unit = 500
+
+[[supplement]]
+id = "citrate2"
+name = "Citrate powder"
+nutrient = "magnesium"
+form = "citrate"
+unit = "scoop"
+mg_per_unit = 150
+with = ["dinner"]
+units = 1
+
+[[supplement]]
+id = "oxide"
+name = "Magnesium oxide"
+nutrient = "magnesium"
+form = "oxide"
+unit = "tablet"
+compound_mg_per_unit = 250
+with = ["dinner"]
+units = 1
+
+[[supplement]]
+id = "chloride"
+name = "Liquid magnesium chloride"
+nutrient = "magnesium"
+form = "chloride"
+unit = "teaspoons"
+mg_per_unit = 20
+with = ["breakfast"]
+units = 1
+
+[[supplement]]
+id = "calcium"
+name = "Calcium carbonate"
+nutrient = "calcium"
+form = "carbonate"
+unit = "tablet"
+mg_per_unit = 250
+step = 0.5
+
+[magnesium]
+daily_mg = 700
+max_dose_mg = 400
+calcium_ratio = 1
+"""
+
+
+def test_check_says_what_each_amount_is_and_each_form_note_once(tmp_path: Path, mgremind: Mgremind) -> None:
+    result = mgremind("-c", str(write(tmp_path, LABELS)), "check")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    lines = out.splitlines()
+    first = lines.index("Supplements") + 1
+    supplements = lines[first : lines.index("", first)]
+    rows = {line.split()[0]: line for line in supplements}
+    # Elemental mg as "mg Mg"; where the compound's mg is given, both: 500 × 0.162 = 81, 250 × 0.603 = 150.75.
+    assert "500 mg magnesium citrate = 81 mg Mg per capsule" in rows["citrate"]
+    assert "150 mg Mg per scoop" in rows["citrate2"]
+    assert "250 mg magnesium oxide = 150.75 mg Mg per tablet" in rows["oxide"]
+    assert "20 mg Mg per teaspoons" in rows["chloride"]
+    assert "250 mg Ca per tablet" in rows["calcium"]
+    assert "mg citrate/" not in out and "mg oxide/" not in out  # read as compound amounts before v2
+    assert "Magnesium    700 mg Mg a day, at most 400 mg Mg a reminder" in out
+    # Each form once, with the compound its share is of (citrate: anhydrous, the reference's), and its notes.
+    assert "Mg3(C6H5O7)2, anhydrous, 16.2 % Mg (formula)" in out
+    assert "CaCO3, 40.0 % Ca (formula)" in out
+    for note in (
+        "better absorbed than oxide; common liquid form (SEED)",  # citrate: two supplements, said once
+        "poorly absorbed, low solubility, strong laxative effect",  # oxide: the warning says it
+        "keep the liquid form refrigerated",  # liquid chloride: the warning says it
+        "well absorbed; time-released tablets exist (SEED)",  # chloride's other notes, in its row
+        "offsets some of magnesium's laxative effect (SEED)",  # calcium carbonate
+    ):
+        assert out.count(note) == 1, note
+    assert "! supplement[3]: liquid magnesium chloride (teaspoons): keep the liquid form refrigerated (SEED)" in out

@@ -753,6 +753,55 @@ def test_daily_mg_of_350_is_no_warning() -> None:
     assert config_from(magnesium_plan(magnesium="daily_mg = 350")).warnings == ()
 
 
+def medicine(name: str, sides: str = "") -> str:
+    """A [[keep_apart]] taken at 12:00; `sides` holds its before/after lines, if any."""
+    return f'\n[[keep_apart]]\nname = "{name}"\ntimes = ["12:00"]\n{sides}'
+
+
+def test_an_unknown_medicine_is_a_warning_at_its_name_in_the_spec_text() -> None:
+    # SPEC §7 v2: "metformin: not in mgremind's table; keeping magnesium 2 h before and after — set
+    # before/after from its leaflet"; the second entry is keep_apart[1].
+    config = config_from(magnesium_plan() + medicine("Synthroid") + medicine("metformin"))
+    assert warning_texts(config) == [
+        "config.toml: keep_apart[1].name: metformin: not in mgremind's table; "
+        "keeping magnesium 2 h before and after — set before/after from its leaflet"
+    ]
+    # The window is the 2 h default on both sides.
+    assert (config.keep_apart[1].before, config.keep_apart[1].after) == (dt.timedelta(hours=2),) * 2
+
+
+def test_an_unknown_medicine_with_one_side_set_is_warned_about_the_other() -> None:
+    config = config_from(magnesium_plan() + medicine("metformin", 'before = "1h"\n'))
+    assert warning_texts(config) == [
+        "config.toml: keep_apart[0].name: metformin: not in mgremind's table; "
+        "keeping magnesium 2 h after it (the default) — set after from its leaflet"
+    ]
+    config = config_from(magnesium_plan() + medicine("metformin", 'after = "30m"\n'))
+    assert "keeping magnesium 2 h before it (the default) — set before from its leaflet" in warning_texts(config)[0]
+
+
+def test_an_unknown_medicine_with_both_sides_set_is_no_warning() -> None:
+    config = config_from(magnesium_plan() + medicine("metformin", 'before = "1h"\nafter = "0m"\n'))
+    assert config.warnings == ()
+    assert config.keep_apart[0].source == "configured"
+
+
+@pytest.mark.parametrize("name", ["levothyroxine", "Euthyrox", "L-thyroxine", "Cipro", "ferrous sulfate", "zinc"])
+def test_a_known_medicine_brand_or_synonym_is_no_warning(name: str) -> None:
+    assert config_from(magnesium_plan() + medicine(name)).warnings == ()
+
+
+def test_a_class_word_without_an_interval_asks_for_the_medicine() -> None:
+    # The quinolones' labels differ (ciprofloxacin 6/2, levofloxacin 2/2, moxifloxacin 8/4): none is
+    # assumed; the default 2 h holds until the user names one or sets the window.
+    config = config_from(magnesium_plan() + medicine("quinolone"))
+    assert warning_texts(config) == [
+        "config.toml: keep_apart[0].name: quinolone: a class, not one medicine (mgremind's table has "
+        "ciprofloxacin, levofloxacin and moxifloxacin, each with its own window); keeping magnesium "
+        "2 h before and after — name the medicine, or set before/after from its leaflet"
+    ]
+
+
 def test_all_warnings_together_still_load() -> None:
     oxide = 'form = "oxide"\n'
     chloride = """
@@ -928,3 +977,186 @@ def test_config_not_found_lists_the_paths_tried(tmp_path: Path) -> None:
     assert list(caught.value.tried) == expected
     for path in expected:
         assert str(path) in str(caught.value)
+
+
+# ---------------------------------------------------------------------------- amounts say what they are (SPEC §2 v2)
+
+
+def liquid_chloride(unit: str) -> str:
+    """The splitting citrate, and a magnesium chloride at breakfast in `unit`."""
+    chloride = (
+        f'\n[[supplement]]\nid = "liquid"\nnutrient = "magnesium"\nform = "chloride"\nunit = "{unit}"\n'
+        'mg_per_unit = 10\nwith = ["breakfast"]\nunits = 1\n'
+    )
+    return magnesium_plan(chloride)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "ml",
+        "mL",
+        "millilitre",
+        "millilitres",
+        "milliliter",
+        "milliliters",
+        "teaspoon",
+        "teaspoons",
+        "tsp",
+        "tablespoon",
+        "Tablespoons",
+        "tbsp",
+        "fl oz",
+        "fl. oz",
+        "fluid ounces",
+        "cc",
+        "drop",
+        "drops",
+    ],
+)
+def test_liquid_units_in_singular_and_plural_keep_the_refrigeration_warning(unit: str) -> None:
+    config = config_from(liquid_chloride(unit))
+    assert config.supplements[1].keep_refrigerated
+    assert warning_texts(config) == [
+        f"config.toml: supplement[1]: liquid magnesium chloride ({unit}): keep the liquid form refrigerated (SEED)"
+    ]
+
+
+@pytest.mark.parametrize("unit", ["capsule", "tablets", "scoop", "g", "oz", "sachets"])
+def test_other_units_are_not_liquids(unit: str) -> None:
+    config = config_from(liquid_chloride(unit))
+    assert not config.supplements[1].keep_refrigerated
+    assert config.warnings == ()
+
+
+def test_the_compound_amount_is_kept_where_the_plan_gives_it() -> None:
+    compound = magnesium_plan('form = "citrate"\n').replace("mg_per_unit = 50", "compound_mg_per_unit = 500")
+    (citrate,) = config_from(compound).supplements
+    # 500 mg magnesium citrate × 0.162 (Mg3(C6H5O7)2, anhydrous: formula) = 81 mg Mg.
+    assert (citrate.compound_mg_per_unit, citrate.mg_per_unit) == (500, 81)
+    (elemental,) = config_from(magnesium_plan('form = "citrate"\n')).supplements
+    assert (elemental.compound_mg_per_unit, elemental.mg_per_unit) == (None, 50)
+
+
+@pytest.mark.parametrize(
+    "written", ["citrate anhydrous", "anhydrous citrate", "trimagnesium dicitrate", "Trimagnesium Dicitrate"]
+)
+def test_the_hydrate_the_reference_gives_names_its_form(written: str) -> None:
+    text = magnesium_plan(f'form = "{written}"\n').replace("mg_per_unit = 50", "compound_mg_per_unit = 500")
+    config = config_from(text)
+    assert config.warnings == ()
+    assert config.supplements[0].form is not None and config.supplements[0].form.name == "citrate"
+    assert config.supplements[0].mg_per_unit == 81  # 500 × 0.162
+
+
+def test_a_hydrate_the_reference_does_not_give_is_not_guessed() -> None:
+    # Citrate nonahydrate holds 11.9 % Mg by its formula, the anhydrous citrate of the reference 16.2 %:
+    # mgremind knows only the latter, so it converts nothing and says which one it knows.
+    config = config_from(magnesium_plan('form = "citrate nonahydrate"\n'))
+    assert config.supplements[0].form is None
+    assert warning_texts(config) == [
+        'config.toml: supplement[0].form: "citrate nonahydrate": mgremind knows magnesium citrate only as '
+        "Mg3(C6H5O7)2, anhydrous, 16.2 % Mg (formula), so it adds no notes nor converts compound_mg_per_unit; "
+        "give mg_per_unit (elemental mg, as on the label)"
+    ]
+    compound = magnesium_plan('form = "citrate nonahydrate"\n').replace("mg_per_unit =", "compound_mg_per_unit =")
+    (line,) = errors(compound)
+    assert line.startswith("config.toml: supplement[0].compound_mg_per_unit: needs a known form")
+
+
+def test_the_oxide_note_is_said_once_for_two_oxide_supplements() -> None:
+    second = (
+        '\n[[supplement]]\nid = "ox2"\nnutrient = "magnesium"\nform = "oxide"\nunit = "tablet"\n'
+        'mg_per_unit = 100\nwith = ["dinner"]\nunits = 1\n'
+    )
+    config = config_from(magnesium_plan('form = "oxide"\n' + second))
+    assert warning_texts(config) == [
+        "config.toml: supplement[0]: magnesium oxide is poorly absorbed, low solubility, strong laxative effect (SEED)"
+    ]
+
+
+def test_the_calcium_ratio_warning_cites_what_seed_gives_and_owns_its_range() -> None:
+    # SEED gives two ratios, 2:1 (traditional, the ratio of the RDAs) and 1:1 (many doctors), no range:
+    # the 0.5–2 range is mgremind's, and the warning does not cite SEED for it.
+    config = config_from(magnesium_plan(CALCIUM, magnesium="daily_mg = 200\ncalcium_ratio = 2.5"))
+    assert warning_texts(config) == [
+        "config.toml: magnesium.calcium_ratio: a calcium:magnesium ratio of 2.5 is outside 0.5–2, the range "
+        "mgremind warns outside of (SEED: traditionally 2:1, the ratio of their RDAs; many doctors suggest "
+        "closer to 1:1)"
+    ]
+
+
+# Standard atomic weights (IUPAC), as magnesium-facts.md gives them for its "formula" source.
+ATOMIC_WEIGHTS = {
+    "Mg": 24.305,
+    "Ca": 40.078,
+    "C": 12.011,
+    "H": 1.008,
+    "N": 14.007,
+    "O": 15.999,
+    "S": 32.06,
+    "Cl": 35.45,
+}
+
+
+def formula_mass(formula: str) -> float:
+    """The molar mass of "Mg(C3H5O3)2·2H2O": groups in parentheses with a count, a hydrate after "·"."""
+    import re
+
+    total = 0.0
+    for part in formula.split("·"):
+        count = part[: len(part) - len(part.lstrip("0123456789"))]  # "2" of "2H2O"
+        stack = [0.0]
+        for token, number in re.findall(r"([A-Z][a-z]?|\(|\))(\d*)", part[len(count) :]):
+            if token == "(":
+                stack.append(0.0)
+            elif token == ")":
+                inner = stack.pop()
+                stack[-1] += inner * int(number or 1)
+            else:
+                stack[-1] += ATOMIC_WEIGHTS[token] * int(number or 1)
+        total += int(count or 1) * stack[0]
+    return total
+
+
+def test_every_elemental_fraction_is_its_formula_with_its_source() -> None:
+    """Each form's share, recomputed from its formula: the element's atoms over the molar mass, to the
+    0.1 % the reference table gives (e.g. citrate Mg3(C6H5O7)2: 3 × 24.305 / 451.11 = 16.2 %)."""
+    from mgremind import reference
+
+    for nutrient, forms in reference.FORMS_BY_NUTRIENT.items():
+        symbol = reference.ELEMENT_SYMBOLS[nutrient]
+        for form in forms.values():
+            atoms = form.compound.split("·")[0]
+            count = int(atoms[len(symbol)]) if atoms[len(symbol) : len(symbol) + 1].isdigit() else 1
+            share = count * ATOMIC_WEIGHTS[symbol] / formula_mass(form.compound)
+            assert share == pytest.approx(form.elemental_fraction, abs=0.0005), form  # to the 0.1 % given
+            assert form.source.split(";")[0] == "formula", form
+            assert ("SEED" in form.source) == bool(form.note), form  # a note says it is SEED's
+
+
+# ---------------------------------------------------------------------------- v2: errors that name their cause
+
+
+def test_a_plan_without_any_reminder_names_the_step_that_removed_every_dose() -> None:
+    # SPEC §2 v2: one 50 mg step over daily_mg 40 is the cause; the line says so, at the step's key.
+    lines = errors(magnesium_plan(magnesium="daily_mg = 40"))
+    assert lines == [
+        "config.toml: supplement[0].step: one step of Magnesium citrate is 50 mg, more than the day's target "
+        "of 40 mg (daily_mg), so the plan has no reminder on any day"
+    ]
+
+
+def test_slow_release_taken_with_meals_closer_than_the_gap_is_an_error_line() -> None:
+    text = (
+        timezone("UTC")
+        + meal("breakfast", "07:00")
+        + meal("lunch", "12:00", days=WEEKDAYS)
+        + '[[supplement]]\nid = "sr"\nname = "Mag-Tab SR"\nnutrient = "magnesium"\nunit = "tablet"\n'
+        'mg_per_unit = 84\nrelease = "slow"\nwith = ["breakfast", "lunch"]\nunits = 1\n\n' + magnesium(168)
+    )
+    # Weekdays: breakfast 07:00 and lunch 12:00, 5 h apart < 8h; the weekend has breakfast only.
+    assert errors(text) == [
+        "config.toml: supplement[0].with: on Monday, Tuesday, Wednesday, Thursday, Friday Mag-Tab SR is taken "
+        "with lunch 12:00, 5 h from the slow-release dose at breakfast 07:00, less than slow_release_gap 8h"
+    ]

@@ -184,17 +184,17 @@ def test_reminders_between_on_new_york_fall_back_day() -> None:
 def test_reminders_between_is_in_real_time_order_in_a_fall_back_hour() -> None:
     config = plan(
         NY,
-        meal("early", "00:45", "phytate = true"),
         meal("night", "01:30"),
-        magnesium='phytate = "delay"\nphytate_gap = "1h30m"',
+        meal("later", "01:40", "phytate = true"),
+        magnesium='phytate = "delay"\nphytate_gap = "35m"',
     )
-    # 2026-11-01: night 01:30 is its first occurrence, EDT: 05:30Z.
-    # early 00:45 EDT = 04:45Z, + 1h30m = 06:15Z, which reads 01:15 EST (the second 01:xx hour).
+    # 2026-11-01: night 01:30 is its first occurrence, EDT: 05:30Z, before later's phytate window.
+    # later 01:40 EDT = 05:40Z, + 35m = 06:15Z, which reads 01:15 EST (the second 01:xx hour).
     # In time, night (05:30Z) comes first, although its wall clock (01:30) reads later than 01:15.
     found = reminders_between(config, utc(2026, 11, 1, 4), utc(2026, 11, 2, 5))
     assert instants(found) == [
         ("2026-11-01/night", utc(2026, 11, 1, 5, 30)),
-        ("2026-11-01/early+delay", utc(2026, 11, 1, 6, 15)),
+        ("2026-11-01/later+delay", utc(2026, 11, 1, 6, 15)),
     ]
 
 
@@ -771,16 +771,22 @@ def test_roll_over_at_midnight(make_rig: RigFactory) -> None:
 
 
 def midnight_config() -> Config:
-    # Slots in a day: early 00:00:10, nightcap 23:59:30 and supper's delayed slot 21:30 + 3h = 00:30
-    # the next day (supper itself takes no magnesium): 300 mg -> 1 capsule in each of the three.
-    return plan(
+    # Slots in a day: early 00:45, nightcap 23:59:30 and supper's delayed slot 21:30 + 3h = 00:30
+    # the next day. Supper's phytate window [21:30, 00:30) holds nightcap (SPEC §2.3 v2): no
+    # magnesium there, only its vitamin D; 200 mg -> 1 capsule at early and 1 after supper.
+    vitamin_d = (
+        '[[supplement]]\nid = "vitd"\nname = "Vitamin D3"\nnutrient = "vitamin D"\nunit = "capsule"\n'
+        'with = ["nightcap"]\nunits = 1\n'
+    )
+    text = plan_text(
         NY,
-        meal("early", "00:00:10"),
+        meal("early", "00:45"),
         meal("supper", "21:30", "phytate = true"),
         meal("nightcap", "23:59:30"),
-        daily_mg=300,
+        daily_mg=200,
         magnesium='phytate = "delay"\nphytate_gap = "3h"',
     )
+    return config_from(text + vitamin_d)
 
 
 def test_reminders_on_both_sides_of_midnight(make_rig: RigFactory) -> None:
@@ -789,30 +795,30 @@ def test_reminders_on_both_sides_of_midnight(make_rig: RigFactory) -> None:
     # Horizon: until 2026-11-25 00:00 EST = 05:00Z, so the 24th's supper+delay (25th 00:30 EST) waits.
     assert rig.jobs() == {
         "2026-11-23/nightcap": utc(2026, 11, 24, 4, 59, 30),  # 23:59:30 EST
-        "2026-11-24/early": utc(2026, 11, 24, 5, 0, 10),  # 00:00:10 EST on the 24th
         "2026-11-23/supper+delay": utc(2026, 11, 24, 5, 30),  # 21:30 + 3h = 00:30 EST on the 24th
+        "2026-11-24/early": utc(2026, 11, 24, 5, 45),  # 00:45 EST on the 24th
         "2026-11-24/nightcap": utc(2026, 11, 25, 4, 59, 30),
         "midnight": utc(2026, 11, 24, 5),
     }
     rig.fire("2026-11-23/nightcap", at=utc(2026, 11, 24, 4, 59, 30))
     rig.fire("midnight", at=utc(2026, 11, 24, 5))
     assert rig.jobs() == {
-        "2026-11-24/early": utc(2026, 11, 24, 5, 0, 10),
         "2026-11-23/supper+delay": utc(2026, 11, 24, 5, 30),  # yesterday's, still to come
+        "2026-11-24/early": utc(2026, 11, 24, 5, 45),
         "2026-11-24/nightcap": utc(2026, 11, 25, 4, 59, 30),
         "2026-11-24/supper+delay": utc(2026, 11, 25, 5, 30),
-        "2026-11-25/early": utc(2026, 11, 25, 5, 0, 10),
+        "2026-11-25/early": utc(2026, 11, 25, 5, 45),
         "2026-11-25/nightcap": utc(2026, 11, 26, 4, 59, 30),  # the horizon is now 2026-11-26 00:00 EST
         "midnight": utc(2026, 11, 25, 5),
     }
-    rig.fire("2026-11-24/early", at=utc(2026, 11, 24, 5, 0, 10))
     rig.fire("2026-11-23/supper+delay", at=utc(2026, 11, 24, 5, 30))
-    assert rig.messages() == ["Magnesium: nightcap", "Magnesium: early", "Magnesium: supper (after the meal)"]
+    rig.fire("2026-11-24/early", at=utc(2026, 11, 24, 5, 45))
+    assert rig.messages() == ["Magnesium: nightcap", "Magnesium: supper (after the meal)", "Magnesium: early"]
     assert "not with this meal: phytate-rich" in rig.console.getvalue()
     assert [(row[0], row[2], row[3]) for row in rig.rows()] == [
         ("2026-11-23/nightcap", "delivered", 0),
-        ("2026-11-24/early", "delivered", 0),
         ("2026-11-23/supper+delay", "delivered", 0),
+        ("2026-11-24/early", "delivered", 0),
     ]
 
 

@@ -30,6 +30,7 @@ from mgremind.history import (
     due_unacknowledged,
     history,
     missed_in_a_row,
+    records_begin,
     repeats,
     stock_totals,
     supplies,
@@ -672,3 +673,89 @@ def test_no_running_total_for_a_count_after_the_settled_day() -> None:
     now = berlin(TOTALS_BASES[0] + dt.timedelta(days=10), 9)
     counts = {"citrate": (12.0, now - dt.timedelta(days=1))}  # yesterday: not settled
     assert "citrate" not in stock_totals(config, counts, {}, acks={}, reports={}, now=now)
+
+
+# ---------------------------------------------------------------------------- when the records begin (SPEC §6 v2)
+
+
+def test_the_records_begin_at_the_state_creation_without_acknowledgements() -> None:
+    created = utc(TUE, 10)
+    assert records_begin(three_meals(), created, [], {}) == created
+    # Acknowledgements after the creation change nothing: the earlier of the two is the creation.
+    assert records_begin(three_meals(), created, [rid(TUE, "lunch"), rid(TUE, "dinner")], {}) == created
+
+
+def test_the_records_begin_at_the_earliest_reminder_acknowledged_before_the_state() -> None:
+    # A new state (Tue 10:00); Monday's breakfast (08:00) taken and lunch (12:00) skipped afterwards:
+    # the records begin at Mon 08:00, the earlier of the two reminders and of the creation.
+    acks = {rid(MON, "breakfast"): "taken", rid(MON, "lunch"): "skipped"}
+    since = records_begin(three_meals(), utc(TUE, 10), acks, {})
+    assert since == utc(MON, 8)
+    # …so Monday's dinner (18:00), unmarked, is missed once Monday ends (SPEC §6: no later reminder that day).
+    (monday,) = history(three_meals(), MON, 1, acks=acks, reports={}, now=utc(TUE, 10), since=since)
+    assert statuses(monday.reminders) == [
+        (rid(MON, "breakfast"), "taken"),
+        (rid(MON, "lunch"), "skipped"),
+        (rid(MON, "dinner"), "missed"),
+    ]
+    # With the creation as the beginning (before v2), Monday's dinner was left out.
+    (before_v2,) = history(three_meals(), MON, 1, acks=acks, reports={}, now=utc(TUE, 10), since=utc(TUE, 10))
+    assert [entry.reminder.id for entry in before_v2.reminders] == [rid(MON, "breakfast"), rid(MON, "lunch")]
+
+
+def test_the_records_begin_at_the_reminder_acknowledged_not_at_the_start_of_its_day() -> None:
+    # Only Monday's lunch (12:00) acknowledged: the records begin at it; breakfast (08:00) came before them.
+    acks = {rid(MON, "lunch"): "taken"}
+    since = records_begin(three_meals(), utc(TUE, 10), acks, {})
+    assert since == utc(MON, 12)
+    (monday,) = history(three_meals(), MON, 1, acks=acks, reports={}, now=utc(TUE, 10), since=since)
+    assert statuses(monday.reminders) == [(rid(MON, "lunch"), "taken"), (rid(MON, "dinner"), "missed")]
+
+
+def test_an_acknowledged_reminder_the_plan_has_no_more_begins_the_records_at_its_day() -> None:
+    # "brunch" is no meal of this plan (renamed since): Sunday 00:00 UTC, the start of its day. Ids that are
+    # not ours are left out.
+    sunday = MON - dt.timedelta(days=1)
+    acks = [rid(sunday, "brunch"), rid(MON, "breakfast"), "garbled", "2026-02-30/lunch"]
+    assert records_begin(three_meals(), utc(TUE, 10), acks, {}) == utc(sunday, 0)
+
+
+def test_a_reminder_of_the_next_day_due_the_evening_before_can_begin_the_records() -> None:
+    # Meals at 00:10 ("early") and 21:50 ("late", phytate-rich, its dose delayed 2 h: 23:50, no lead), reminded
+    # 30 min before: Tuesday's early at Mon 23:40, Monday's late+delay at Mon 23:50.
+    config = config_from(
+        timezone("UTC")
+        + table("reminders", lead='"30m"')
+        + meal("early", "00:10")
+        + meal("late", "21:50", phytate=True)
+        + citrate(100)
+        + magnesium(200, phytate='"delay"', phytate_gap='"2h"')
+    )
+    assert [(r.id, r.at) for r in plan_day(config, MON).reminders] == [
+        (rid(MON, "early"), utc(MON - dt.timedelta(days=1), 23, 40)),
+        (rid(MON, "late+delay"), utc(MON, 23, 50)),
+    ]
+    # The earliest acknowledged day is Monday, but Tuesday's early reminder came before Monday's late one.
+    assert records_begin(config, utc(TUE, 12), [rid(MON, "late+delay"), rid(TUE, "early")], {}) == utc(MON, 23, 40)
+    assert records_begin(config, utc(TUE, 12), [rid(MON, "late+delay")], {}) == utc(MON, 23, 50)
+
+
+def test_supply_text_says_less_than_a_day_never_about_0_days() -> None:
+    supplement = refill_config().supplements[0]
+    # 1 tablet at 2 a day: 0.5 days, which rounds to 0 → "less than a day"; 1.4 days rounds to 1 → "1 day".
+    assert supply_text(Supply(supplement, 1, 0.5)) == "Mag-Tab SR: 1 tablet left, less than a day"
+    assert supply_text(Supply(supplement, 0.5, 0.2)) == "Mag-Tab SR: 0.5 tablet left, less than a day"
+    assert supply_text(Supply(supplement, 3, 1.4)) == "Mag-Tab SR: 3 tablets left, about 1 day"
+    assert supply_text(Supply(supplement, 3, 1.6)) == "Mag-Tab SR: 3 tablets left, about 2 days"
+    # A liquid's unit written in the plural reads in the singular for one unit or less.
+    drops = supplement._replace(name="Magnesium chloride", unit="teaspoons")
+    assert supply_text(Supply(drops, 1, 0.4)) == "Magnesium chloride: 1 teaspoon left, less than a day"
+    assert supply_text(Supply(drops, 6, 3)) == "Magnesium chloride: 6 teaspoons left, about 3 days"
+
+
+def test_the_caregivers_message_counts_one_dose_in_the_singular() -> None:
+    from mgremind.render import escalation_text
+
+    plan = plan_day(three_meals(), MON)
+    assert escalation_text("Magnesium", plan.reminders[:1])[0] == "Magnesium: 1 dose missed"
+    assert escalation_text("Magnesium", plan.reminders[:2])[0] == "Magnesium: 2 doses missed"

@@ -107,12 +107,13 @@ def test_dst_days_hand_computed() -> None:
 
 
 def test_a_reminder_in_the_second_occurrence_of_a_repeated_hour_keeps_its_instant() -> None:
-    """A snack at 00:30 (phytate-rich, delayed 3 h) on 2026-10-25: 00:30 CEST = 22:30 UTC the day
-    before, + 3 h = 01:30 UTC = 02:30 CET, the SECOND 02:30 of that night. The breakfast at the
-    first 02:30 (00:30 UTC) is an hour earlier; the calendar must keep them an hour apart."""
-    snack_meal = '[[meal]]\nname = "snack"\ntime = "00:30"\nphytate = true\n\n'
+    """A snack at 02:40 (phytate-rich, delayed 50 min) on 2026-10-25: the first 02:40, CEST, is 00:40
+    UTC, + 50 min = 01:30 UTC = 02:30 CET, the SECOND 02:30 of that night. The breakfast at the
+    first 02:30 (00:30 UTC, before the snack's window) is an hour earlier; the calendar must keep
+    them an hour apart."""
+    snack_meal = '[[meal]]\nname = "snack"\ntime = "02:40"\nphytate = true\n\n'
     text = PLAN.replace("[[supplement]]", snack_meal + "[[supplement]]", 1)
-    snack = config_from(text.replace('phytate_gap = "2h"', 'phytate_gap = "3h"'))
+    snack = config_from(text.replace('phytate_gap = "2h"', 'phytate_gap = "50m"'))
     days = plan_days(snack, AUTUMN, 1)
     delayed = [reminder for reminder in days[0].reminders if reminder.id == "2026-10-25/snack+delay"]
     assert len(delayed) == 1 and delayed[0].instant == utc(AUTUMN, 1, 30)  # the planner has it right

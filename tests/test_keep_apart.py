@@ -52,7 +52,8 @@ def keep_apart(name: str, **fields: str) -> str:
 
 THREE_MEALS = meal("breakfast", "07:00") + meal("lunch", "12:30") + meal("dinner", "18:30")
 LEVOTHYROXINE = keep_apart("levothyroxine", times='["06:30"]')  # reference: 4 h before, 4 h after
-LEVO_NOTE = "levothyroxine 06:30, keep 4 h apart"
+# Read from the magnesium's side (SPEC §7 v2): no magnesium within 4 h before 06:30 nor 4 h after it.
+LEVO_NOTE = "levothyroxine 06:30, take magnesium at least 4 h before or after it"
 
 
 def errors_of(text: str) -> dict[str, str]:
@@ -99,8 +100,7 @@ def test_reference_intervals_by_name_and_class() -> None:
     iron = find_interval("Ferrous sulfate")
     assert iron is not None
     assert (iron.label, iron.before_hours) == ("iron", 4)
-    # No published interval for zinc (nor for anything unknown): 2 h each, SMPC "2–3 h where possible".
-    assert find_interval("zinc") is None
+    # Anything unknown: 2 h each, SMPC "2–3 h where possible".
     assert find_interval("Vitamin B12") is None
     assert reference.DEFAULT_INTERVAL_HOURS == 2
 
@@ -118,7 +118,8 @@ def test_window_defaults_come_from_the_reference_and_say_where_from() -> None:
     )
     doxy, zinc, cipro, levo = config.keep_apart
     assert (doxy.before, doxy.after, doxy.source) == (3 * H, 3 * H, "SMPC: tetracyclines")
-    assert (zinc.before, zinc.after, zinc.source) == (2 * H, 2 * H, reference.DEFAULT_INTERVAL_SOURCE)
+    # Zinc: no published interval; 2 h each by convention, and said to be one (magnesium-facts.md).
+    assert (zinc.before, zinc.after, zinc.source) == (2 * H, 2 * H, "convention: zinc, no published interval")
     # One side configured: before 1 h as written, after from the label (2 h).
     assert (cipro.before, cipro.after) == (1 * H, 2 * H)
     assert "LABEL" in cipro.source
@@ -145,17 +146,248 @@ def test_check_shows_the_windows_in_force_and_where_they_came_from(tmp_path: Pat
     assert set(lines) == {"levothyroxine", "Doxycycline", "zinc", "my"}
     # levothyroxine: 4 h / 4 h from its label (LABEL).
     assert "06:30" in lines["levothyroxine"]
-    assert "4h before, 4h after" in lines["levothyroxine"]
+    assert "take magnesium at least 4 h before or after it" in lines["levothyroxine"]
     assert "LABEL" in lines["levothyroxine"]
     # doxycycline: the tetracyclines' 3 h (SMPC), on Sundays only.
-    assert "3h before, 3h after" in lines["Doxycycline"]
+    assert "take magnesium at least 3 h before or after it" in lines["Doxycycline"]
     assert "SMPC: tetracyclines" in lines["Doxycycline"]
     assert "sun" in lines["Doxycycline"]
-    # zinc and an unknown name: 2 h each, the general SMPC advice.
+    # zinc: 2 h each by convention (no published interval); an unknown name: the general SMPC advice.
     for name in ("zinc", "my"):
-        assert "2h before, 2h after" in lines[name]
-        assert reference.DEFAULT_INTERVAL_SOURCE in lines[name]
+        assert "take magnesium at least 2 h before or after it" in lines[name]
+    assert "(convention: zinc, no published interval)" in lines["zinc"]
+    assert reference.DEFAULT_INTERVAL_SOURCE in lines["my"]
     assert "lunch" in lines["my"]
+
+
+# ---------------------------------------------------------------------------- names as people write them (SPEC §7 v2)
+
+
+# written → (the medicine it stands for, before h, after h). The names: SPEC §7 v2 and the "Names
+# people write" table of magnesium-facts.md; the hours: its LABEL table (ciprofloxacin 6/2,
+# levofloxacin 2/2, moxifloxacin 8/4, levothyroxine 4/4, dolutegravir 6/2) and the SMPC classes
+# (bisphosphonates 4 h, tetracyclines 3 h, iron 4 h).
+WRITTEN_NAMES = {
+    "Synthroid": ("levothyroxine", 4, 4),
+    "Euthyrox": ("levothyroxine", 4, 4),
+    "Levoxyl": ("levothyroxine", 4, 4),
+    "Tirosint": ("levothyroxine", 4, 4),
+    "Eltroxin": ("levothyroxine", 4, 4),
+    "L-thyroxine": ("levothyroxine", 4, 4),
+    "Cipro": ("ciprofloxacin", 6, 2),
+    "Ciproxin": ("ciprofloxacin", 6, 2),
+    "Levaquin": ("levofloxacin", 2, 2),
+    "Tavanic": ("levofloxacin", 2, 2),
+    "Avelox": ("moxifloxacin", 8, 4),
+    "Tivicay": ("dolutegravir", 6, 2),
+    "Triumeq": ("dolutegravir", 6, 2),
+    "Dovato": ("dolutegravir", 6, 2),
+    "Juluca": ("dolutegravir", 6, 2),
+    "Fosamax": ("alendronate", 4, 4),
+    "alendronic acid": ("alendronate", 4, 4),
+    "Actonel": ("risedronate", 4, 4),
+    "Vibramycin": ("doxycycline", 3, 3),
+    "Minocin": ("minocycline", 3, 3),
+    "ferrous fumarate": ("iron", 4, 4),
+    "ferric maltol": ("iron", 4, 4),
+    "ferric": ("iron", 4, 4),  # SPEC: "ferrous or ferric salts → iron"
+}
+
+
+@pytest.mark.parametrize("written", sorted(WRITTEN_NAMES))
+def test_brand_names_and_synonyms_take_their_medicines_interval(written: str) -> None:
+    medicine, before, after = WRITTEN_NAMES[written]
+    interval = find_interval(written)
+    assert interval is not None, written
+    assert (interval.before_hours, interval.after_hours) == (before, after)
+    # check says what the name was read as, and where that reading comes from.
+    assert f"{written} = {medicine}" in interval.source
+    assert interval.source.startswith(("NAMES: ", "SPEC §7: "))
+
+
+def test_every_brand_stands_for_a_medicine_of_the_table_and_names_its_source() -> None:
+    names = {name for interval in reference.INTERVALS for name in interval.names}
+    for entry in reference.MEDICINE_NAMES:
+        assert entry.means in names, entry
+        assert entry.source in ("NAMES", "SPEC §7"), entry
+
+
+@pytest.mark.parametrize(
+    ("written", "medicine"),
+    [
+        ("l thyroxine", "levothyroxine"),
+        ("LTHYROXINE", "levothyroxine"),
+        ("L - Thyroxine 50 mcg", "levothyroxine"),
+        ("levo-thyroxine", "levothyroxine"),
+        ("Alendronic-Acid", "alendronate"),
+        ("alendronicacid 70mg", "alendronate"),
+        ("CIPRO 500 mg", "ciprofloxacin"),
+        ("Doxycycline100mg", "doxycycline"),
+    ],
+)
+def test_matching_ignores_case_spaces_and_hyphens(written: str, medicine: str) -> None:
+    interval = find_interval(written)
+    assert interval is not None, written
+    expected = find_interval(medicine)
+    assert expected is not None
+    assert (interval.before_hours, interval.after_hours) == (expected.before_hours, expected.after_hours)
+
+
+@st.composite
+def written_differently(draw: st.DrawFn) -> tuple[str, str]:
+    """A name of WRITTEN_NAMES with each letter's case drawn, and spaces or hyphens put between letters."""
+    name = draw(st.sampled_from(sorted(WRITTEN_NAMES)))
+    letters = [char for char in name if char not in " -"]
+    text = ""
+    for index, char in enumerate(letters):
+        text += char.upper() if draw(st.booleans()) else char.lower()
+        if index < len(letters) - 1:
+            text += draw(st.sampled_from(["", "", "", " ", "-", " - "]))
+    return name, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(written_differently())
+def test_any_case_spacing_or_hyphenation_of_a_name_finds_the_same_medicine(case: tuple[str, str]) -> None:
+    name, text = case
+    _, before, after = WRITTEN_NAMES[name]
+    interval = find_interval(text)
+    assert interval is not None, text
+    assert (interval.before_hours, interval.after_hours) == (before, after), text
+
+
+def test_a_known_name_inside_a_longer_word_is_not_that_medicine() -> None:
+    # "iron" in spironolactone, "Cipro" in ciprofibrate: other medicines, which the table does not hold.
+    assert find_interval("spironolactone") is None
+    assert find_interval("Ciprofibrate") is None
+
+
+def test_a_class_word_the_reference_gives_no_interval_is_not_mapped() -> None:
+    # magnesium-facts.md gives each quinolone its own label row (6/2, 2/2, 8/4) and no interval for
+    # the class: "quinolone" is not guessed as any of them.
+    assert find_interval("quinolone") is None
+    assert find_interval("Quinolones") is None
+    # Classes the SMPC gives an interval do map: tetracyclines 3 h, bisphosphonates 4 h.
+    tetracyclines = find_interval("tetracyclines")
+    assert tetracyclines is not None
+    assert (tetracyclines.before_hours, tetracyclines.after_hours) == (3, 3)
+
+
+def test_a_name_holding_two_medicines_keeps_the_longer_side_of_each() -> None:
+    # Cipro (ciprofloxacin: 6 h before, 2 h after) and iron (4 h, 4 h):
+    # before = max(6, 4) = 6 h, after = max(2, 4) = 4 h.
+    interval = find_interval("Cipro + iron")
+    assert interval is not None
+    assert (interval.before_hours, interval.after_hours) == (6, 4)
+
+
+def test_zincs_two_hours_are_shown_as_a_convention_not_a_label() -> None:
+    # magnesium-facts.md: "No published interval between magnesium and zinc was found; 2 h is a
+    # convention, not a label."
+    zinc = find_interval("Zinc picolinate")
+    assert zinc is not None
+    assert (zinc.before_hours, zinc.after_hours) == (2, 2)
+    assert zinc.cited == "convention: zinc, no published interval"
+    assert "LABEL" not in zinc.cited
+    assert "SMPC" not in zinc.cited
+
+
+def test_cipro_by_its_brand_name_keeps_magnesium_6_h_before_it() -> None:
+    config = config_from(
+        meal("breakfast", "07:00")
+        + meal("lunch", "12:30")
+        + meal("dinner", "18:00")
+        + citrate(100)
+        + magnesium(300, phytate='"delay"')
+        + keep_apart("Cipro", times='["20:00"]')
+    )
+    # Cipro = ciprofloxacin: 6 h before, 2 h after → window (14:00, 22:00), which holds dinner 18:00.
+    # (Read as unknown, 2 h each, the window (18:00, 22:00) would leave dinner on its open edge:
+    # magnesium at 18:00, 2 h before the dose.) Delay: dinner's magnesium at the window's end, 22:00.
+    # Slots breakfast 07:00, lunch 12:30, dinner+delay 22:00; T = 300 → 100 each.
+    plan = plan_day(config, MON)
+    assert layout(plan) == [
+        ("2026-11-23/breakfast", "07:00", {"citrate": 100}),
+        ("2026-11-23/lunch", "12:30", {"citrate": 100}),
+        ("2026-11-23/dinner+delay", "22:00", {"citrate": 100}),
+    ]
+    assert only(plan, "2026-11-23/dinner+delay").notes == (
+        "not with dinner: Cipro 20:00, take magnesium at least 6 h before or 2 h after it",
+    )
+    assert config.warnings == ()
+
+
+def test_check_warns_about_a_name_it_does_not_know(tmp_path: Path, mgremind: Mgremind) -> None:
+    text = (
+        'timezone = "UTC"\n'
+        + THREE_MEALS
+        + citrate()
+        + magnesium(300)
+        + keep_apart("Synthroid", times='["06:30"]')
+        + keep_apart("metformin", times='["15:00"]')  # (13:00, 17:00) holds no meal
+    )
+    result = run_cli(tmp_path, mgremind, text, "check")
+    assert result.returncode == 0, result.stderr
+    warnings = result.stdout.split("\nWarnings\n", 1)[1].splitlines()
+    # SPEC §7 v2's text, at the key of the name; Synthroid is known (levothyroxine) and says nothing.
+    assert warnings == [
+        "  ! keep_apart[1].name: metformin: not in mgremind's table; keeping magnesium 2 h before and after"
+        " — set before/after from its leaflet"
+    ]
+    assert "(NAMES: Synthroid = levothyroxine; LABEL: levothyroxine)" in result.stdout
+
+
+# ---------------------------------------------------------------------------- windows read from the magnesium's side
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        # SPEC §7 v2's own example: ciprofloxacin, before 6 h, after 2 h.
+        (6 * H, 2 * H, "take magnesium at least 6 h before or 2 h after ciprofloxacin"),
+        (4 * H, 4 * H, "take magnesium at least 4 h before or after ciprofloxacin"),
+        # before 0: magnesium may come right up to the dose; after 1 h 30 min.
+        (
+            dt.timedelta(0),
+            dt.timedelta(hours=1, minutes=30),
+            "take magnesium any time before ciprofloxacin, or at least 1 h 30 min after it",
+        ),
+        (
+            dt.timedelta(minutes=45),
+            dt.timedelta(0),
+            "take magnesium at least 45 min before ciprofloxacin, or any time after it",
+        ),
+        (dt.timedelta(0), dt.timedelta(0), "magnesium is not kept apart from ciprofloxacin (before and after are 0)"),
+        # Given in seconds ("90s", "30s"): 90 s = 1 min 30 s; never "0 min".
+        (
+            dt.timedelta(seconds=90),
+            dt.timedelta(seconds=30),
+            "take magnesium at least 1 min 30 s before or 30 s after ciprofloxacin",
+        ),
+    ],
+)
+def test_a_window_reads_from_the_magnesiums_side(before: dt.timedelta, after: dt.timedelta, expected: str) -> None:
+    assert reference.window_text(before, after, "ciprofloxacin") == expected
+
+
+def test_check_shows_one_sided_and_empty_windows_without_a_zero(tmp_path: Path, mgremind: Mgremind) -> None:
+    text = (
+        'timezone = "UTC"\n'
+        + THREE_MEALS
+        + citrate()
+        + magnesium(300)
+        + keep_apart("eye drops", times='["09:00"]', before='"0m"', after='"0m"')
+        + keep_apart("my pills", times='["12:00"]', before='"0m"', after='"1h30m"')
+    )
+    result = run_cli(tmp_path, mgremind, text, "check")
+    assert result.returncode == 0, result.stderr
+    section = result.stdout.split("Keep apart", 1)[1].split("\n\n", 1)[0]
+    assert "magnesium is not kept apart from it (before and after are 0)" in section
+    assert "take magnesium any time before it, or at least 1 h 30 min after it" in section
+    assert " 0 min" not in section
+    assert "0m" not in section
+    # Both sides set by the user: no warning about the unknown names.
+    assert "Warnings" not in result.stdout
 
 
 # ---------------------------------------------------------------------------- move and delay
@@ -249,7 +481,8 @@ def test_before_and_after_are_asymmetric() -> None:
         ("2026-11-23/dinner", "19:00", {"citrate": 100}),
     ]
     assert only(plan, "2026-11-23/breakfast+delay").notes == (
-        "not with breakfast: ciprofloxacin 12:00, keep 6 h before and 2 h after",
+        # before 6 h, after 2 h: magnesium at least 6 h before the dose or 2 h after it.
+        "not with breakfast: ciprofloxacin 12:00, take magnesium at least 6 h before or 2 h after it",
     )
 
 
@@ -265,7 +498,9 @@ def test_a_window_from_the_previous_evening_reaches_past_midnight() -> None:
         ("2026-11-23/breakfast", "08:00", {"citrate": 100}),
         ("2026-11-23/dinner", "19:00", {"citrate": 100}),
     ]
-    assert only(monday, "2026-11-23/night+delay").notes == ("not with night: doxycycline 23:00, keep 3 h apart",)
+    assert only(monday, "2026-11-23/night+delay").notes == (
+        "not with night: doxycycline 23:00, take magnesium at least 3 h before or after it",
+    )
     # Tuesday: no dose on Monday → the night meal is free again.
     assert layout(plan_day(delay, TUE)) == [
         ("2026-11-24/night", "01:00", {"citrate": 100}),
@@ -443,7 +678,7 @@ def test_a_weekday_that_cannot_hold_the_slow_release_doses_fails_check() -> None
     for other in ("Monday", "Tuesday", "Thursday", "Friday", "Saturday", "Sunday"):
         assert other not in message
     assert "8h" in message  # the gap
-    assert "levothyroxine 15:00, keep 4 h apart" in message  # the window
+    assert "levothyroxine 15:00, take magnesium at least 4 h before or after it" in message  # the window
     assert "dinner" in message
     # Under delay dinner's magnesium goes to 19:00: 07:00 → 19:00 is 12 h ≥ 8h, so Wednesday holds both.
     delay = config_from(meals + slow(84) + magnesium(168, phytate='"delay"') + wednesday_pill)
@@ -525,8 +760,9 @@ def test_a_medicine_that_is_a_supplement_of_the_plan_keeps_its_meal() -> None:
         ("2026-11-23/dinner", "18:30", {"zinc": None}),
         ("2026-11-23/dinner+delay", "20:30", {"citrate": 100}),
     ]
-    assert only(plan, "2026-11-23/dinner+delay").notes == ("not with dinner: zinc 18:30, keep 2 h apart",)
-    assert any("zinc 18:30, keep 2 h apart" in note for note in only(plan, "2026-11-23/dinner").notes)
+    zinc_note = "zinc 18:30, take magnesium at least 2 h before or after it"
+    assert only(plan, "2026-11-23/dinner+delay").notes == (f"not with dinner: {zinc_note}",)
+    assert any(zinc_note in note for note in only(plan, "2026-11-23/dinner").notes)
 
 
 def test_days_limit_a_medicine_to_its_weekdays() -> None:
@@ -611,6 +847,12 @@ def test_remind_true_adds_reminders_for_the_medicine_at_its_own_times() -> None:
     for reminder in monday.values():
         assert reminder.magnesium_mg == 0
         assert [item.supplement.name for item in reminder.items] == [reminder.id.split("/")[1].split("@")[0]]
+    # Each says the window from the magnesium's side: levothyroxine 4 h / 4 h (LABEL), doxycycline
+    # 3 h / 3 h and iron 4 h / 4 h (SMPC).
+    assert monday["2026-11-23/levothyroxine@06:30"].notes == (
+        "take magnesium at least 4 h before or after levothyroxine",
+    )
+    assert monday["2026-11-23/doxycycline@20:00"].notes == ("take magnesium at least 3 h before or after doxycycline",)
     tuesday = {r.id for r in plan_day(config, TUE).reminders if "@" in r.id}
     assert tuesday == {"2026-11-24/levothyroxine@06:30", "2026-11-24/iron@12:30"}
 

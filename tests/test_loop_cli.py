@@ -189,7 +189,7 @@ def test_taken_without_an_id_when_none_is_due_is_bad_usage(make_cli: MakeCli) ->
 @pytest.mark.parametrize(
     ("wanted", "says"),
     [
-        ("lunch", "is not a reminder id"),
+        ("brunch", "is not a reminder id"),
         ("", "is not a reminder id"),
         ("2026-02-30/lunch", "is not a reminder id"),
         ("{today}/brunch", "no reminder"),

@@ -135,14 +135,14 @@ def test_phytate_rich_by_foods_as_whole_words_with_plural(food: str, rich: bool)
 
 def test_configured_phytate_foods_extend_the_built_in_list() -> None:
     meals = (
-        meal("breakfast", "07:00", foods=("spelt bread",))
+        meal("breakfast", "07:00", foods=("kamut bread",))  # not on the reference's list
         + meal("lunch", "12:00", foods=("potato knishes",))  # "knish" + plural "es"
         + meal("dinner", "19:00", foods=("lentil stew",))  # the built-in list still applies
         + meal("supper", "21:00", foods=("cheese",))
     )
     plain = config_from(meals + citrate() + magnesium(100))
     assert [m.phytate_rich for m in plain.meals] == [False, False, True, False]
-    extended = config_from(meals + citrate() + magnesium(100, phytate_foods='["Spelt", "knish"]'))
+    extended = config_from(meals + citrate() + magnesium(100, phytate_foods='["Kamut", "knish"]'))
     assert [m.phytate_rich for m in extended.meals] == [True, True, True, False]
 
 
@@ -479,8 +479,11 @@ def test_steps_that_would_pass_max_dose_are_dropped_with_a_warning() -> None:
         ("2026-11-23/dinner", "18:30", {"citrate": 100}),
     ]
     assert plan.magnesium_mg == 300
-    assert len(plan.warnings) == 1
-    assert "300 mg planned of 400 mg" in plan.warnings[0]
+    # 400 - 300 = 100 = one step short: more than rounding, so the warning says why (SPEC §2 v2).
+    assert plan.warnings == (
+        "target not reached: 300 of 400 mg planned — another step of 100 mg would pass "
+        "max_dose_mg 150 mg at every slot that takes magnesium (breakfast, lunch, dinner)",
+    )
 
 
 def test_fixed_and_slow_magnesium_above_max_dose_warn_and_are_not_changed() -> None:
@@ -584,15 +587,15 @@ def test_lead_moves_meal_reminders_earlier() -> None:
 
 def test_a_delayed_reminder_is_ordered_by_its_own_time() -> None:
     config = config_from(
-        meal("breakfast", "07:00", foods=("oatmeal",)) + meal("lunch", "10:00") + meal("dinner", "18:00")
+        meal("breakfast", "07:00", foods=("oatmeal",)) + meal("lunch", "11:30") + meal("dinner", "18:00")
         + fixed("vitd", "vitamin D", "breakfast") + citrate(100) + magnesium(300, phytate='"delay"', phytate_gap='"4h"')
     )  # fmt: skip
-    # Slots: breakfast 07:00 (vitamin D only), lunch 10:00, breakfast+delay 07:00 + 4h = 11:00, dinner 18:00;
-    # 3 steps → lunch, breakfast+delay, dinner: 100 each.
+    # Slots: breakfast 07:00 (vitamin D only), breakfast+delay 07:00 + 4h = 11:00, lunch 11:30 (after the
+    # window [07:00, 11:00)), dinner 18:00; 3 steps → breakfast+delay, lunch, dinner: 100 each.
     assert layout(plan_day(config, MON)) == [
         ("2026-11-23/breakfast", "07:00", {"vitd": None}),
-        ("2026-11-23/lunch", "10:00", {"citrate": 100}),
         ("2026-11-23/breakfast+delay", "11:00", {"citrate": 100}),
+        ("2026-11-23/lunch", "11:30", {"citrate": 100}),
         ("2026-11-23/dinner", "18:00", {"citrate": 100}),
     ]
 
@@ -737,26 +740,28 @@ def test_phytate_delay_is_real_elapsed_time_across_dst(
 def fall_back_hour() -> Config:
     return config_from(
         'timezone = "America/New_York"\n\n'
-        + meal("supper", "00:15", phytate=True)
         + meal("snack", "01:30")
+        + meal("supper", "01:40", phytate=True)
         + citrate(100)
-        + magnesium(200, phytate='"delay"')
+        + magnesium(200, phytate='"delay"', phytate_gap='"45m"')
     )
 
 
 FALL_BACK = dt.date(2026, 11, 1)
-# supper 00:15 EDT = 04:15Z, delayed 2h → 06:15Z = 01:15 EST (the second pass through 01:xx);
-# snack 01:30, first occurrence, EDT = 05:30Z. Magnesium slots in time order: snack, supper+delay;
-# T = 200 → 2 steps → 100 each. In real time the snack (05:30Z) comes 45 min before supper+delay
-# (06:15Z), although its wall clock (01:30) reads later than 01:15.
+# snack 01:30, first occurrence, EDT = 05:30Z (before supper: outside its phytate window);
+# supper 01:40 EDT = 05:40Z, delayed 45m → 06:25Z = 01:25 EST (the second pass through 01:xx).
+# Magnesium slots in time order: snack, supper+delay; T = 200 → 2 steps → 100 each. In real time
+# the snack (05:30Z) comes 55 min before supper+delay (06:25Z), although its wall clock (01:30)
+# reads later than 01:25.
 
 
 def test_reminders_are_in_real_time_order_in_a_repeated_hour() -> None:
     plan = plan_day(fall_back_hour(), FALL_BACK)
     assert [(r.id, in_utc(r.at)) for r in plan.reminders] == [
         ("2026-11-01/snack", dt.datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
-        ("2026-11-01/supper+delay", dt.datetime(2026, 11, 1, 6, 15, tzinfo=UTC)),
+        ("2026-11-01/supper+delay", dt.datetime(2026, 11, 1, 6, 25, tzinfo=UTC)),
     ]
+    assert plan.reminders[1].at.strftime("%H:%M %Z") == "01:25 EST"
 
 
 @pytest.mark.parametrize(
@@ -765,7 +770,7 @@ def test_reminders_are_in_real_time_order_in_a_repeated_hour() -> None:
         # 05:00Z: the next is the snack at 05:30Z.
         (dt.datetime(2026, 11, 1, 5, 0, tzinfo=UTC), "2026-11-01/snack"),
         # 01:45 EDT (= 05:45Z, the clock `next` reads in the plan's zone): the snack is past, the next is
-        # supper+delay at 01:15 EST = 06:15Z, 30 min later.
+        # supper+delay at 01:25 EST = 06:25Z, 40 min later.
         (
             dt.datetime(2026, 11, 1, 5, 45, tzinfo=UTC).astimezone(ZoneInfo("America/New_York")),
             "2026-11-01/supper+delay",
@@ -830,3 +835,465 @@ def test_plan_problems_directly() -> None:
     assert "breakfast 07:00" in problem.message
     assert "dinner 19:00" in problem.message
     assert "13h" in problem.message
+
+
+# ---------------------------------------------------------------------------- v2: phytate foods as people write them
+
+
+@pytest.mark.parametrize(
+    ("food", "rich"),
+    [
+        # SPEC §2.1 v2: hyphens and spaces inside a compound do not matter.
+        ("wholewheat toast", True),  # "whole wheat", written as one word (the seed's own example)
+        ("whole-wheat toast", True),
+        ("Whole  Wheat toast", True),
+        ("wholemeal bread", True),  # "wholemeal" for whole wheat
+        ("whole-meal bread", True),
+        ("whole meal bread", True),
+        ("wholegrain crackers", True),  # reference: whole grain/wholegrain
+        ("whole-grain crackers", True),
+        # Synonyms of the reference: soya, soybean (soy), flaxseed (flax), linseed.
+        ("soya milk", True),
+        ("soybeans", True),  # "soybean" + plural "s"
+        ("soy beans", True),
+        ("flaxseed", True),
+        ("flax-seed", True),
+        ("linseed oil", True),
+        ("lin seed", True),
+        ("hazel nuts", True),  # "hazelnut" written apart, plural
+        ("sunflower seeds", True),
+        # Reference: "the whole grains spelt, amaranth and teff belong with the grains above".
+        ("spelt bread", True),
+        ("amaranth porridge", True),  # (porridge is on the list too)
+        ("teff injera", True),
+        # The ends of an entry stay word ends.
+        ("peach", False),  # "pea"
+        ("goat cheese", False),  # "oat"
+        ("goat-cheese", False),
+        ("soyuz", False),  # "soy" is not a whole word in it
+        ("spelter", False),
+        ("pineapple", False),
+    ],
+)
+def test_phytate_foods_as_people_write_them(food: str, rich: bool) -> None:
+    config = config_from(
+        meal("breakfast", "07:00", foods=(food,)) + meal("dinner", "19:00") + citrate() + magnesium(100)
+    )
+    assert config.meals[0].phytate_rich is rich
+    assert config.meals[0].phytate_foods == ((food,) if rich else ())
+
+
+def test_configured_phytate_foods_ignore_spaces_and_hyphens_too() -> None:
+    meals = (
+        meal("breakfast", "07:00", foods=("kale chips",))
+        + meal("lunch", "12:00", foods=("kalechips",))
+        + meal("dinner", "19:00", foods=("kale-chips",))
+        + meal("supper", "21:00", foods=("kale",))  # only part of the entry
+    )
+    config = config_from(meals + citrate() + magnesium(100, phytate_foods='["Kale-Chips"]'))
+    assert [m.phytate_rich for m in config.meals] == [True, True, True, False]
+
+
+# ---------------------------------------------------------------------------- v2: windows no magnesium enters
+
+
+OATMEAL_BREAKFAST = meal("breakfast", "07:00", foods=("oatmeal",))
+
+
+def test_move_blocks_an_ordinary_meal_inside_another_meals_phytate_window() -> None:
+    config = config_from(
+        OATMEAL_BREAKFAST + meal("snack", "08:00") + meal("dinner", "18:30") + citrate(100) + calcium_tablets()
+        + magnesium(200, calcium_ratio="1.0")
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Phytate window [07:00, 07:00 + 2h) = [07:00, 09:00) holds the snack at 08:00 → blocked like a
+    # phytate-rich meal: under move neither magnesium nor its calcium. Slots: dinner only; 2 steps of
+    # 100 → dinner 100, then 200 (≤ max 200). Calcium 1:1 in 100 mg steps: 200.
+    assert layout(plan) == [("2026-11-23/dinner", "18:30", {"citrate": 200, "calcium": 200})]
+    # Both meals are named in the day's notes, with their rule, though no reminder is at them.
+    assert plan.notes == (
+        "breakfast: no magnesium — phytate-rich (oatmeal)",
+        "snack: no magnesium — inside breakfast's phytate window 07:00–09:00 (oatmeal)",
+    )
+    assert plan.warnings == ()
+
+
+def test_a_meal_at_the_end_of_a_phytate_window_is_free() -> None:
+    config = config_from(OATMEAL_BREAKFAST + meal("snack", "09:00") + meal("dinner", "18:30") + citrate(100)
+                         + magnesium(200))  # fmt: skip
+    # The window is half-open, [07:00, 09:00): 09:00 is outside. Slots snack, dinner → 100 each.
+    assert layout(plan_day(config, MON)) == [
+        ("2026-11-23/snack", "09:00", {"citrate": 100}),
+        ("2026-11-23/dinner", "18:30", {"citrate": 100}),
+    ]
+
+
+def test_delay_takes_a_meal_inside_a_phytate_window_to_the_windows_end() -> None:
+    config = config_from(
+        OATMEAL_BREAKFAST + meal("snack", "08:00") + meal("dinner", "18:30") + citrate(100)
+        + magnesium(300, phytate='"delay"')
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Breakfast (oatmeal): 07:00 + 2h = 09:00, outside every window → 09:00.
+    # Snack 08:00 lies in [07:00, 09:00): it has no phytate of its own, so its dose goes to the first
+    # instant from 08:00 outside every window: 09:00. Dinner 18:30. 3 steps → 100 each.
+    assert layout(plan) == [
+        ("2026-11-23/breakfast+delay", "09:00", {"citrate": 100}),
+        ("2026-11-23/snack+delay", "09:00", {"citrate": 100}),
+        ("2026-11-23/dinner", "18:30", {"citrate": 100}),
+    ]
+    assert reminder(plan, "2026-11-23/snack+delay").notes == (
+        "not with snack: breakfast's phytate window 07:00–09:00 (oatmeal)",
+    )
+    assert plan.notes == (
+        "breakfast: no magnesium — phytate-rich (oatmeal); 100 mg at 09:00 instead",
+        "snack: no magnesium — inside breakfast's phytate window 07:00–09:00 (oatmeal); 100 mg at 09:00 instead",
+    )
+
+
+def test_a_delayed_dose_goes_past_another_meals_phytate_window() -> None:
+    config = config_from(
+        OATMEAL_BREAKFAST + meal("snack", "08:30", foods=("muesli",)) + meal("dinner", "18:30") + citrate(100)
+        + magnesium(300, phytate='"delay"')
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Windows: breakfast [07:00, 09:00), snack [08:30, 10:30). Breakfast's dose: 07:00 + 2h = 09:00 lies
+    # in the snack's window → 10:30. Snack's: 08:30 + 2h = 10:30, outside both → 10:30. Dinner 18:30.
+    # 3 steps → 100 each. (v1 took breakfast's at 09:00, 30 min after the muesli.)
+    assert layout(plan) == [
+        ("2026-11-23/breakfast+delay", "10:30", {"citrate": 100}),
+        ("2026-11-23/snack+delay", "10:30", {"citrate": 100}),
+        ("2026-11-23/dinner", "18:30", {"citrate": 100}),
+    ]
+    assert reminder(plan, "2026-11-23/breakfast+delay").notes == (
+        "not with this meal: oatmeal",
+        "not within snack's phytate window 08:30–10:30 (muesli)",
+    )
+
+
+def test_a_window_never_pushes_a_dose_past_midnight_and_the_warning_names_it() -> None:
+    config = config_from(
+        meal("breakfast", "08:00") + meal("dinner", "22:30", foods=("oatmeal",)) + meal("nightcap", "23:45")
+        + citrate(100) + magnesium(300, phytate='"delay"')
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Dinner's window [22:30, 00:30) holds the nightcap at 23:45: its dose would go to 00:30, past the
+    # day's end, pushed there by a window → dropped with a warning naming the window.
+    # Dinner's own phytate_gap takes its dose to Tue 00:30 (a delay of its own may cross midnight).
+    # Slots: breakfast 08:00, dinner+delay Tue 00:30 → 3 steps: 100, 100, tie → breakfast 200.
+    assert [(r.id, in_utc(r.at), r.magnesium_mg) for r in plan.reminders] == [
+        ("2026-11-23/breakfast", dt.datetime(2026, 11, 23, 8, 0, tzinfo=UTC), 200),
+        ("2026-11-23/dinner+delay", dt.datetime(2026, 11, 24, 0, 30, tzinfo=UTC), 100),
+    ]
+    assert plan.warnings == (
+        "no time left today for the magnesium of nightcap: dinner's phytate window 22:30–00:30 (oatmeal)",
+    )
+    assert plan.notes[-1] == (
+        "nightcap: no magnesium — inside dinner's phytate window 22:30–00:30 (oatmeal); "
+        "no time left today outside the windows"
+    )
+
+
+def test_a_delay_past_midnight_stays_out_of_the_next_days_phytate_windows() -> None:
+    config = config_from(
+        meal("early", "00:30", foods=("oats",)) + meal("breakfast", "08:00")
+        + meal("supper", "23:00", foods=("lentil soup",)) + citrate(100) + magnesium(200, phytate='"delay"')
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Supper 23:00 + 2h = Tue 01:00, inside Tuesday's early window [00:30, 02:30) → dropped, with a warning.
+    # Early (Mon 00:30 + 2h = 02:30) and breakfast 08:00 take the 2 steps: 100 each.
+    assert layout(plan) == [
+        ("2026-11-23/early+delay", "02:30", {"citrate": 100}),
+        ("2026-11-23/breakfast", "08:00", {"citrate": 100}),
+    ]
+    assert plan.warnings == (
+        "no time left today for the magnesium of supper: supper's phytate window 23:00–01:00 (lentil soup); "
+        "the next day's early's phytate window 00:30–02:30 (oats)",
+    )
+
+
+def test_a_meal_a_medicine_keeps_from_magnesium_keeps_its_dose_on_its_day() -> None:
+    config = config_from(
+        meal("breakfast", "08:00") + meal("brunch", "21:00", foods=("lentil soup",)) + citrate(100)
+        + magnesium(200, phytate='"delay"', phytate_gap='"5h"')
+        + '[[keep_apart]]\nname = "antibiotic"\ntimes = ["00:00"]\nbefore = "6h"\nafter = "2h"\n\n'
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Tuesday's 00:00 dose: window (Mon 18:00, Tue 02:00) holds brunch 21:00. Its own phytate_gap
+    # gives 21:00 + 5h = Tue 02:00 (the window's open end: outside it), but a meal a medicine keeps
+    # from magnesium keeps its dose on its day (SPEC §7): dropped, naming both windows. Breakfast
+    # 08:00 (outside (Sun 18:00, Mon 02:00)) takes both steps: 100, then 200 (≤ max 200).
+    assert layout(plan) == [("2026-11-23/breakfast", "08:00", {"citrate": 200})]
+    (warning,) = plan.warnings
+    assert warning.startswith(
+        "no time left today for the magnesium of brunch: brunch's phytate window 21:00–02:00 (lentil soup); "
+        "antibiotic 00:00, "
+    )
+
+
+def test_a_late_phytate_window_reaches_into_the_next_day() -> None:
+    config = config_from(
+        meal("night", "00:30") + meal("breakfast", "08:00") + meal("supper", "23:00", foods=("lentil soup",))
+        + citrate(100) + magnesium(200)
+    )  # fmt: skip
+    plan = plan_day(config, dt.date(2026, 11, 24))
+    # Monday's supper 23:00 opens [23:00, Tue 01:00): Tuesday's night meal at 00:30 is inside it →
+    # blocked (move). Slots: breakfast 08:00 (supper itself is phytate-rich) → 100, then 200 (≤ max).
+    assert layout(plan) == [("2026-11-24/breakfast", "08:00", {"citrate": 200})]
+    assert plan.notes == (
+        "night: no magnesium — inside the previous day's supper's phytate window 23:00–01:00 (lentil soup)",
+        "supper: no magnesium — phytate-rich (lentil soup)",
+    )
+
+
+def calcium_tablets() -> str:
+    """Calcium, 100 mg a tablet, paired (ratio given in [magnesium])."""
+    return '[[supplement]]\nid = "calcium"\nnutrient = "calcium"\nunit = "tablet"\nmg_per_unit = 100\n\n'
+
+
+# ---------------------------------------------------------------------------- v2: the slow-release gap everywhere
+
+
+def slow_fixed(meals: str, mg: float = 84, sid: str = "srfix") -> str:
+    """Slow-release magnesium taken with fixed meals (`with`, 1 tablet each)."""
+    return (
+        f'[[supplement]]\nid = "{sid}"\nname = "Mag-Tab SR"\nnutrient = "magnesium"\nunit = "tablet"\n'
+        f'release = "slow"\nmg_per_unit = {mg}\nwith = {meals}\nunits = 1\n\n'
+    )
+
+
+def test_slow_release_keeps_its_gap_from_a_fixed_slow_release_dose() -> None:
+    config = config_from(
+        meal("breakfast", "07:00") + meal("lunch", "12:00") + meal("dinner", "19:00") + meal("late", "21:00")
+        + slow_fixed('["lunch"]') + slow(50) + magnesium(300)
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Fixed: 84 at lunch 12:00. The other slow product, 2 doses, greedy: breakfast 07:00 is 5 h before
+    # the lunch dose (< 8h) → skipped; lunch 12:00 is that very reminder → one slow dose → taken;
+    # dinner 19:00 is 7 h after it → skipped; late 21:00 is 9 h → taken. 84 + 50 + 50 = 184 ≤ 300.
+    # (v1 took 07:00 and 19:00: slow doses 5 h and 7 h from the lunch one.)
+    assert layout(plan) == [
+        ("2026-11-23/lunch", "12:00", {"srfix": 84, "sr": 50}),
+        ("2026-11-23/late", "21:00", {"sr": 50}),
+    ]
+    assert plan.warnings == ()
+
+
+def test_a_slow_release_delay_too_close_to_the_next_days_first_dose_is_not_made() -> None:
+    config = config_from(
+        meal("breakfast", "07:00") + meal("dinner", "23:00", foods=("bean chili",))
+        + slow(84) + magnesium(168, phytate='"delay"')
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # The issue's case: dinner 23:00 + 2h = Tue 01:00, only 6 h before Tuesday's first slow dose at
+    # breakfast 07:00 (< 8h): that delay is not made. Breakfast 07:00 keeps its dose: 84 of 168.
+    assert layout(plan) == [("2026-11-23/breakfast", "07:00", {"sr": 84})]
+    assert plan.warnings == (
+        "only 1 of 2 doses of Mag-Tab SR fit 8h apart today, the last 8h before the next day's first "
+        "slow-release dose (breakfast 07:00)",
+    )
+    # Check accepts the plan: a delay that would land too close is dropped with a warning, no error.
+    assert plan_problems(config) == []
+
+
+def test_the_next_days_first_slow_dose_decides_how_late_today_may_go() -> None:
+    meals = (
+        meal("breakfast", "07:00", days='["mon", "tue", "wed", "thu", "fri"]')
+        + meal("breakfast", "10:00", days='["sat", "sun"]')
+        + meal("supper", "22:30")
+    )
+    config = config_from(meals + slow(84) + magnesium(168, phytate='"delay"'))
+    # Friday: 07:00, then supper 22:30 (15 h 30 min later); Saturday's first slow dose is at 10:00,
+    # 11 h 30 min after 22:30 ≥ 8h → both doses.
+    assert layout(plan_day(config, dt.date(2026, 11, 27))) == [
+        ("2026-11-27/breakfast", "07:00", {"sr": 84}),
+        ("2026-11-27/supper", "22:30", {"sr": 84}),
+    ]
+    # But Sunday → Monday: 22:30 is 8 h 30 min before Monday's 07:00: still ≥ 8h, both doses.
+    assert len(plan_day(config, dt.date(2026, 11, 29)).reminders) == 2
+    # With a 9 h gap a supper dose before a weekday (22:30 → 07:00 is 8 h 30 min) cannot be given: a
+    # dose at a meal (no delay) is a weekday's spacing problem, so check fails for Monday to Thursday
+    # and Sunday; Friday's supper (11 h 30 min before Saturday's 10:00) and Saturday's fit.
+    with pytest.raises(ConfigError) as caught:
+        config_from(meals + slow(84) + magnesium(168, slow_release_gap='"9h"'))
+    tail = (
+        "the last 9h before the next day's first slow-release dose (breakfast 07:00); the slots that can take magnesium"
+    )
+    assert [(problem.key, problem.message) for problem in caught.value.problems] == [
+        (
+            "supplement[0].doses_per_day",
+            f"on Monday, Tuesday, Wednesday, Thursday the meals cannot hold 2 doses of Mag-Tab SR 9h apart "
+            f"with {tail}: breakfast 07:00, supper 22:30",
+        ),
+        (
+            "supplement[0].doses_per_day",
+            f"on Sunday the meals cannot hold 2 doses of Mag-Tab SR 9h apart with {tail}: "
+            "breakfast 10:00, supper 22:30",
+        ),
+    ]
+
+
+def test_a_fixed_slow_release_dose_too_close_to_another_is_a_check_error() -> None:
+    meals = meal("breakfast", "07:00") + meal("lunch", "12:00")
+    with pytest.raises(ConfigError) as caught:
+        config_from(meals + slow_fixed('["breakfast", "lunch"]') + magnesium(168))
+    # The issue's case: taken with two meals 5 h apart, less than the 8h gap, on every weekday.
+    (problem,) = caught.value.problems
+    assert problem.key == "supplement[0].with"
+    assert problem.message == (
+        "on Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday Mag-Tab SR is taken with lunch 12:00, "
+        "5 h from the slow-release dose at breakfast 07:00, less than slow_release_gap 8h"
+    )
+
+
+def test_a_fixed_slow_release_dose_too_close_to_the_next_days_is_a_check_error() -> None:
+    meals = meal("breakfast", "07:00") + meal("supper", "23:30")
+    with pytest.raises(ConfigError) as caught:
+        config_from(meals + slow_fixed('["breakfast", "supper"]') + magnesium(168))
+    # 07:00 → 23:30 is 16 h 30 min, but 23:30 → the next 07:00 is 7 h 30 min < 8h.
+    (problem,) = caught.value.problems
+    assert problem.key == "supplement[0].with"
+    assert problem.message.endswith(
+        "Mag-Tab SR is taken with supper 23:30, 7 h 30 min before the next day's first slow-release dose "
+        "(breakfast 07:00), less than slow_release_gap 8h"
+    )
+
+
+def test_a_fixed_slow_release_dose_left_out_when_the_clocks_shorten_the_gap() -> None:
+    config = config_from(
+        'timezone = "America/New_York"\n\n' + meal("night", "00:00") + meal("breakfast", "08:00")
+        + slow_fixed('["night", "breakfast"]') + magnesium(168)
+    )  # fmt: skip
+    # On a plain day 00:00 → 08:00 is 8 h. 2026-03-08 springs forward: 00:00 EST = 05:00Z, 08:00 EDT =
+    # 12:00Z: 7 h → breakfast's fixed slow dose is left out, with a word (never two doses 7 h apart).
+    plan = plan_day(config, dt.date(2026, 3, 8))
+    assert [(r.id, in_utc(r.at)) for r in plan.reminders] == [
+        ("2026-03-08/night", dt.datetime(2026, 3, 8, 5, 0, tzinfo=UTC))
+    ]
+    assert plan.warnings == (
+        "Mag-Tab SR with breakfast left out: 7 h from the slow-release dose at night 00:00, "
+        "less than slow_release_gap 8h",
+    )
+    assert len(plan_day(config, dt.date(2026, 3, 9)).reminders) == 2
+
+
+# ---------------------------------------------------------------------------- v2: every message names its cause
+
+
+METFORMIN = '[[keep_apart]]\nname = "metformin"\ntimes = ["20:00"]\n\n'  # not in the table: 2 h each way
+
+
+def test_a_shortfall_of_a_step_or_more_says_why_naming_the_window() -> None:
+    config = config_from(THREE_MEALS + citrate(50) + magnesium(300, max_dose_mg="100") + METFORMIN)
+    plan = plan_day(config, MON)
+    # Metformin 20:00 ± 2h: (18:00, 22:00) holds dinner 18:30. Slots breakfast, lunch; 6 steps of 50:
+    # b 50, l 50, b 100, l 100; the 5th would pass max_dose_mg 100 anywhere → 200 of 300, short by
+    # 100 ≥ one step of 50: the warning says why, and names the window.
+    assert layout(plan) == [
+        ("2026-11-23/breakfast", "07:00", {"citrate": 100}),
+        ("2026-11-23/lunch", "12:30", {"citrate": 100}),
+    ]
+    (warning,) = plan.warnings
+    assert warning.startswith(
+        "target not reached: 200 of 300 mg planned — another step of 50 mg would pass max_dose_mg 100 mg "
+        "at every slot that takes magnesium (breakfast, lunch); dinner is kept from magnesium: metformin at 20:00, "
+    )
+    # Dinner has no reminder at all (nothing else is taken with it), and the day still names it.
+    assert len(plan.notes) == 1
+    assert plan.notes[0].startswith("dinner: no magnesium — metformin at 20:00, ")
+
+
+def test_a_dose_windows_would_push_past_midnight_is_dropped_and_its_windows_named() -> None:
+    config = config_from(
+        meal("breakfast", "08:00") + meal("dinner", "19:00") + fixed("vitd", "vitamin D", "dinner") + citrate(100)
+        + magnesium(200, phytate='"delay"')
+        + '[[keep_apart]]\nname = "iron"\ntimes = ["08:00", "19:00", "23:00"]\n\n'
+    )  # fmt: skip
+    plan = plan_day(config, MON)
+    # Iron (4 h each way): (04:00, 12:00), (15:00, 23:00), (19:00, Tue 03:00). Breakfast's dose from
+    # 08:00 → 12:00 (free). Dinner's from 19:00 → 23:00 → 03:00 the next day: pushed past the day's end
+    # by windows → dropped. Steps: breakfast+delay 100, then 200 (≤ max 200). Nothing is short.
+    assert layout(plan) == [
+        ("2026-11-23/breakfast+delay", "12:00", {"citrate": 200}),
+        ("2026-11-23/dinner", "19:00", {"vitd": None}),
+    ]
+    assert len(plan.warnings) == 1
+    assert plan.warnings[0].startswith("no time left today for the magnesium of dinner: iron 19:00, ")
+    assert "iron 23:00, " in plan.warnings[0]
+
+
+def test_a_shortfall_under_a_step_is_rounding_and_says_nothing(example_config: Config) -> None:
+    # The example on 2026-12-02: T = 100 + 50 × floor(12 / 3) = 300; slow 2 × 84 = 168; R = 132 →
+    # floor(132 / 81) = 1 step of 81 → 249 of 300: 51 mg short, less than a step: no warning.
+    plan = plan_day(example_config, dt.date(2026, 12, 2))
+    assert (plan.magnesium_target_mg, plan.magnesium_mg) == (300, 249)
+    assert plan.warnings == ()
+    # The notes: why the target is 300 (the titration step), then the lentil lunch.
+    assert plan.notes == (
+        plan.target_note,
+        "lunch: no magnesium — phytate-rich (lentil soup)",
+    )
+    assert plan.target_note.startswith("titration: 300 mg")
+
+
+@pytest.mark.parametrize(
+    ("mg", "max_dose", "key", "message"),
+    [
+        # One capsule of 500 mg over a 300 mg target: floor(300 / 500) = 0 steps on every day.
+        (500, "600", "supplement[0].step",
+         "one step of Magnesium citrate is 500 mg, more than the day's target of 300 mg (daily_mg), "
+         "so the plan has no reminder on any day"),
+        # 250 mg steps, max_dose_mg 200: every step passes it at every slot.
+        (250, "200", "supplement[0].step",
+         "one step of Magnesium citrate is 250 mg, more than max_dose_mg 200 mg, "
+         "so the plan has no reminder on any day"),
+    ],
+)  # fmt: skip
+def test_a_plan_with_no_reminder_names_the_amount_that_removed_every_dose(
+    mg: float, max_dose: str, key: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from(THREE_MEALS + citrate(mg) + magnesium(300, max_dose_mg=max_dose))
+    assert [(problem.key, problem.message) for problem in caught.value.problems] == [(key, message)]
+
+
+def test_a_plan_with_no_reminder_names_the_windows_over_every_meal() -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from(
+            THREE_MEALS + citrate(100) + magnesium(300)
+            + '[[keep_apart]]\nname = "iron"\ntimes = ["08:00", "13:00", "19:00", "23:30"]\n\n'
+        )  # fmt: skip
+    # Iron ± 4h holds breakfast 07:00, lunch 12:30 and dinner 18:30: move falls back to delay; the doses
+    # go to 12:00 → inside (09:00, 17:00) → 17:00 → inside (15:00, 23:00) → 23:00 → inside (19:30, Tue
+    # 03:30) → 03:30 the next day: pushed past the day's end, dropped, on every day.
+    (problem,) = caught.value.problems
+    assert problem.key == ""
+    assert problem.message.startswith("the plan has no reminder on any day: every meal is kept from magnesium — ")
+    for named in ("breakfast (iron at 08:00, ", "lunch (iron at 13:00, ", "dinner (iron at 19:00, "):
+        assert named in problem.message
+    assert problem.message.endswith("and no time is left after them the same day")
+
+
+def test_a_step_that_is_never_taken_beside_other_reminders_is_a_check_warning() -> None:
+    config = config_from(THREE_MEALS + fixed("vitd", "vitamin D", "dinner") + citrate(500) + magnesium(300))
+    # Vitamin D gives a reminder every day, so no error; the 500 mg step never fits 300 mg, and each day
+    # shows only "0 of 300 mg": check says why, once.
+    assert [(w.key, w.message) for w in config.warnings] == [
+        (
+            "supplement[1].step",
+            "one step of Magnesium citrate is 500 mg, more than daily_mg 300 mg: it is never taken; "
+            "use a smaller step (e.g. 0.5 of a scored tablet) or unit",
+        )
+    ]
+
+
+def test_the_day_notes_are_in_plan_json_and_in_the_table() -> None:
+    from mgremind.render import plan_json, plan_table
+
+    config = config_from(LENTIL_LUNCH + citrate(100) + magnesium(300, phytate='"delay"'))
+    plan = plan_day(config, MON)
+    # Lunch 12:30 (lentil soup) → 14:30; 3 steps: breakfast, lunch+delay, dinner → 100 each.
+    note = "lunch: no magnesium — phytate-rich (lentil soup); 100 mg at 14:30 instead"
+    assert plan.notes == (note,)
+    assert plan_json(config, [plan])["days"][0]["notes"] == [note]
+    assert f"  {note}\n" in plan_table(config, [plan])

@@ -6,8 +6,13 @@ start_mg 100, step_mg 50, every_days 3, hold_days 3, daily_mg 400; timezone UTC.
 
 Rules used (SPEC §6), with i = days since start and L(i) the level of day i:
 - L(0) = start_mg; the first increase is due on day every_days.
-- report on day R (R > start: a report on the start day has nothing before it to blame):
-  blamed level b = L(R-1); L from R+1 = max(start_mg, b - step); next increase due on (R+1) + hold_days.
+- report on day R (R > start, T(R-1) > 0: a report on the start day, or after a day planned at 0 mg, has
+  nothing to blame and changes nothing):
+  the blamed amount b = T(R-1), the target planned that day (v2), not the level L(R-1);
+  L from R+1 = max(start_mg, min(L, b - step)) (v2: a report never raises the level);
+  next increase due on (R+1) + hold_days — or, when the report lowers L by less than a step
+  (start_mg is the floor), the later of that and the increase already due: a report never
+  brings an increase forward.
   The second report blamed on the same b sets ceiling = max(start_mg, b - step).
 - otherwise on a day the increase is due: if L < daily and L < ceiling, L += step; next due every_days later.
 - T = min(L, daily, ceiling).
@@ -19,7 +24,7 @@ import datetime as dt
 import math
 import random
 
-from conftest import config_from
+from conftest import config_from, examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plans import citrate, magnesium, meal, table, timezone
@@ -68,24 +73,26 @@ def reports_on(*indexes: int, symptom: str = "loose-stool") -> Reports:
 # and the hand-replayed target of each scenario. "r" marks a day with a report in that column.
 #
 #   A  report on 7                (lowers from 8, holds 3 days, resumes)
-#      7: b = L(6) = 200 → L = 150 from 8; next increase 8+3 = 11 → 200; 14 → 250; 17 → 300;
+#      7: b = T(6) = 200 → L = 150 from 8; next increase 8+3 = 11 → 200; 14 → 250; 17 → 300;
 #      20 → 350; 23 → 400 (= daily; no more increases).
 #   B  reports on 7 and 13        (second report blamed on the same level → ceiling)
-#      7 as in A; 11 → 200 (next 14); 13: b = L(12) = 200, the second at 200 → ceiling 150,
+#      7 as in A; 11 → 200 (next 14); 13: b = T(12) = 200, the second at 200 → ceiling 150,
 #      L = 150 from 14; 17, 20, …: L is not below the ceiling → no increase. 150 for ever.
 #   C  reports on 13, 19, 25      (increases below a ceiling resume, never pass it)
-#      12 → 300; 13: b = L(12) = 300 → 250 from 14 (next 17); 17 → 300 (next 20);
-#      19: b = L(18) = 300, second at 300 → ceiling 250, L = 250 from 20 (next 23);
-#      23: at the ceiling → no increase (next 26); 25: b = L(24) = 250 (first at 250) → 200 from 26
+#      12 → 300; 13: b = T(12) = 300 → 250 from 14 (next 17); 17 → 300 (next 20);
+#      19: b = T(18) = 300, second at 300 → ceiling 250, L = 250 from 20 (next 23);
+#      23: at the ceiling → no increase (next 26); 25: b = T(24) = 250 (first at 250) → 200 from 26
 #      (next 29); 29: 200 < 250 → 250 (next 32); 32, 35, …: at the ceiling.
 #   D  report on 1                (never below start_mg)
-#      1: b = L(0) = 100 → max(100, 100 - 50) = 100 from 2, next 2+3 = 5 → 150; 8 → 200; 11 → 250;
+#      1: b = T(0) = 100 → max(100, min(100, 100 - 50)) = 100 from 2; lowered by less than a step: next
+#      increase the later of 2+3 = 5 and the one due (3): 5 → 150; 8 → 200; 11 → 250;
 #      14 → 300; 17 → 350; 20 → 400.
 #   E  reports on 7 and 8         (consecutive days)
-#      7: b = L(6) = 200 → 150 from 8 (next 11); 8: b = L(7) = 200 (still the old level: the
-#      lowering starts on 8), the second at 200 → ceiling 150, L = 150 from 9. 150 for ever.
+#      7: b = T(6) = 200 → 150 from 8 (next 11); 8: b = T(7) = 200 (still the old target: the
+#      lowering starts on 8), L = min(150, 200 - 50) = 150 from 9, the second at 200 → ceiling 150.
+#      150 for ever.
 #   F  reports on 1 and 3         (a ceiling is never below start_mg either)
-#      1: b = 100 → 100 from 2 (next 5); 3: b = L(2) = 100, second at 100 → ceiling max(100, 50) = 100.
+#      1: b = 100 → 100 from 2 (next 5); 3: b = T(2) = 100, second at 100 → ceiling max(100, 50) = 100.
 #   G  reports on -1 and 0        (before start and on the start day: ignored) → the plain ramp.
 #
 TABLE = """
@@ -226,16 +233,73 @@ def test_reports_on_the_start_day_or_before_it_are_ignored() -> None:
     assert targets(ramp_config(), reports) == expected == scenario("plain")[1]
 
 
-def test_a_lowering_starts_from_the_level_even_when_it_is_above_daily_mg() -> None:
+def test_a_report_is_blamed_on_the_target_planned_not_on_a_level_above_daily_mg() -> None:
     # start_mg 80, step 50, every 2, daily 300: plain 80, 80, 130, 130, 180, 180, 230, 230, 280, 280, 300 (330→300).
-    # Report on 3: b = L(2) = 130 → max(80, 80) = 80 from 4; next 4+3 = 7 → 130; 9 → 180; 11 → 230; 13 → 280;
-    # 15 → 330, T = min(330, 300) = 300.
-    # Report on 16: b = L(15) = 330 → 280 from 17 (T 280); next 20 → 330 (T 300).
+    # Report on 3: b = T(2) = 130 → max(80, min(130, 80)) = 80 from 4; next 4+3 = 7 → 130; 9 → 180; 11 → 230;
+    # 13 → 280; 15 → L 330, T = min(330, 300) = 300.
+    # Report on 16: b = T(15) = 300 (the level 330 was never planned) → min(330, 300 - 50) = 250 from 17 (T 250);
+    # next 20 → 300 (T 300); 22 → 350 (T 300).
     config = ramp_config(start_mg=80, step_mg=50, every_days=2, daily_mg=300)
     got = targets(config, reports_on(3, 16), 24)
     assert (
-        got == [80, 80, 130, 130, 80, 80, 80, 130, 130, 180, 180, 230, 230, 280, 280, 300, 300] + [280] * 3 + [300] * 4
+        got == [80, 80, 130, 130, 80, 80, 80, 130, 130, 180, 180, 230, 230, 280, 280, 300, 300] + [250] * 3 + [300] * 4
     )
+
+
+def test_a_report_above_daily_mg_lowers_below_the_amount_taken() -> None:
+    """SPEC §6 v2, the case of the issue: the level stands above daily_mg, so the day's target is
+    daily_mg; the report is blamed on that target, and the next days get less than it."""
+    # start 100, step 50, every 2, hold 3, daily 220: 0-1: 100, 2-3: 150, 4-5: 200, 6: L 250 (T 220), 7: T 220.
+    # Report on 7: b = T(6) = 220 → max(100, min(250, 220 - 50)) = 170 from 8 — not 250 - 50 = 200 (a level
+    # never planned, less one step); lowered by 80, a whole step → next increase 8 + 3 = 11 → 220 (T 220);
+    # 13: no increase (L 220 is not below daily_mg).
+    config = ramp_config(step_mg=50, every_days=2, daily_mg=220)
+    assert targets(config, reports_on(7), 14) == [100, 100, 150, 150, 200, 200, 220, 220, 170, 170, 170, 220, 220, 220]
+    note = plan_day(config, day(8), Ramp(config, reports_on(7))).target_note
+    assert "blamed on the 220 mg planned on 2026-03-08" in note, note  # day 6; never "250 mg"
+    assert "250" not in note
+
+
+def test_a_second_report_the_next_day_never_raises_the_level() -> None:
+    """SPEC §6 v2: from R+1 the level is min(current level, T(R-1) - step_mg)."""
+    # The base ramp (start 100, step 50, every 3, hold 3, daily 400): 0-2: 100, 3-5: 150, 6: 200.
+    # Report on 6: b = T(5) = 150 → min(200, 100) = 100 from 7; a whole step → next increase 7 + 3 = 10.
+    # Report on 7: b = T(6) = 200 → min(100, 200 - 50) = 100 (150 before v2: a raise); lowered by 0, so the
+    # next increase is the later of 8 + 3 = 11 and 10: 11 → 150; 14 → 200; 17 → 250; 20 → 300; 23 → 350; 26 → 400.
+    # b = 150 and b = 200 were each blamed once: no ceiling.
+    got = targets(ramp_config(), reports_on(6, 7), 28)
+    expected = [100] * 3 + [150] * 3 + [200] + [100] * 4 + [150] * 3 + [200] * 3 + [250] * 3 + [300] * 3
+    assert got == expected + [350] * 3 + [400] * 2
+    note = plan_day(ramp_config(), day(8), Ramp(ramp_config(), reports_on(6, 7))).target_note
+    # Day 8: 100 instead of the plain 200, kept (not raised) after the report of day 7 (2026-03-09).
+    assert note.startswith("100 mg instead of 200 mg: kept at 100 mg after loose-stool reported on 2026-03-09"), note
+    assert "blamed on the 200 mg planned on 2026-03-08; already at or below 150 mg" in note, note
+    assert note.endswith("held until 2026-03-13"), note
+
+
+def test_a_report_that_cannot_lower_never_brings_the_next_increase_forward() -> None:
+    # start 100, step 50, every 7, hold 2, daily 400: plain 0-6: 100, 7-13: 150, 14-20: 200.
+    # Report on 1: b = T(0) = 100 → max(100, min(100, 50)) = 100, lowered by 0: the next increase stays on 7
+    # (the later of 7 and 2 + 2 = 4): the plain ramp, unchanged. At start_mg a symptom never hastens a step.
+    config = ramp_config(every_days=7, hold_days=2)
+    plain = [min(400, 100 + 50 * (i // 7)) for i in range(21)]
+    assert targets(config, reports_on(1), 21) == plain
+    # Report on 8: b = T(7) = 150 → min(150, 100) = 100 from 9, a whole step → SPEC's hold: next 9 + 2 = 11 → 150;
+    # 18 → 200.
+    got = targets(config, reports_on(1, 8), 21)
+    assert got == [100] * 7 + [150, 150, 100, 100] + [150] * 7 + [200] * 3
+
+
+def test_a_report_after_a_day_planned_at_0_mg_blames_nothing() -> None:
+    # start_mg 0, step 50, every 2, hold 3, daily 200: plain 0, 0, 50, 50, 100, 100, 150, 150, 200, …
+    # Reports on 1 and 2: T(0) = T(1) = 0 mg, nothing was planned → nothing to blame, no hold, and no
+    # ceiling of 0 mg (two reports "blamed on" 0 mg would otherwise end the plan for good): the plain ramp.
+    config = ramp_config(start_mg=0, every_days=2, daily_mg=200)
+    plain = [min(200, 50 * (i // 2)) for i in range(16)]
+    assert targets(config, reports_on(1, 2), 16) == plain
+    # Report on 3: b = T(2) = 50 → max(0, min(50, 0)) = 0 from 4, a whole step → next 4 + 3 = 7 → 50; 9 → 100;
+    # 11 → 150; 13 → 200.
+    assert targets(config, reports_on(1, 2, 3), 16) == [0, 0, 50, 50, 0, 0, 0, 50, 50, 100, 100, 150, 150] + [200] * 3
 
 
 def test_reports_after_the_day_planned_have_no_effect() -> None:
@@ -351,15 +415,16 @@ def reference(setting: dict[str, int], report_days: set[int], count: int) -> lis
     next_increase = setting["every_days"]
     ceiling = math.inf
     blamed_count: dict[float, int] = {}
-    levels: list[float] = []
-    found = []
+    found: list[tuple[float, float]] = []
     for index in range(count):
         if index > 0:
             reported = index - 1
-            if reported in report_days and reported > 0:
-                blamed = levels[reported - 1]
-                level = max(start_mg, blamed - step)
-                next_increase = index + setting["hold_days"]
+            if reported in report_days and reported > 0 and found[reported - 1][0] > 0:
+                blamed = found[reported - 1][0]  # T(R-1)
+                lowered = max(start_mg, min(level, blamed - step))
+                held = index + setting["hold_days"]
+                next_increase = held if level - lowered >= step else max(next_increase, held)
+                level = lowered
                 blamed_count[blamed] = blamed_count.get(blamed, 0) + 1
                 if blamed_count[blamed] >= 2:
                     ceiling = min(ceiling, max(start_mg, blamed - step))
@@ -367,7 +432,6 @@ def reference(setting: dict[str, int], report_days: set[int], count: int) -> lis
                 if level < setting["daily_mg"] and level < ceiling:
                     level += step
                 next_increase = index + setting["every_days"]
-        levels.append(level)
         found.append((min(level, setting["daily_mg"], ceiling), ceiling))
     return found
 
@@ -414,3 +478,57 @@ def test_ramp_answers_the_same_in_any_order_of_days() -> None:
     ramp = Ramp(config, reports)
     got = {index: ramp.target(day(index)).mg for index in shuffled}
     assert [got[index] for index in range(DAYS)] == expected
+
+
+# ---------------------------------------------------------------------------- property: a report never raises
+
+
+@st.composite
+def reported_ramps(draw: st.DrawFn) -> tuple[Config, dict[str, float], frozenset[int]]:
+    """Any ramp (amounts in half milligrams, start_mg above daily_mg included) and any reports, dense
+    enough that reports on consecutive days, on the start day and before it are common."""
+    setting = {
+        "start_mg": draw(st.integers(0, 800)) / 2,
+        "step_mg": draw(st.integers(1, 400)) / 2,
+        "every_days": draw(st.integers(1, 10)),
+        "hold_days": draw(st.integers(1, 10)),
+        "daily_mg": draw(st.integers(2, 1600)) / 2,
+    }
+    config = ramp_config(
+        start_mg=setting["start_mg"],
+        step_mg=setting["step_mg"],
+        every_days=int(setting["every_days"]),
+        hold_days=int(setting["hold_days"]),
+        daily_mg=setting["daily_mg"],
+    )
+    report_days = draw(st.frozensets(st.integers(-2, REPORTED_DAYS - 2), max_size=24))
+    return config, setting, report_days
+
+
+REPORTED_DAYS = 40
+
+
+@settings(max_examples=examples(2_500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reported_ramps())
+def test_property_a_report_never_raises_the_next_days_target(
+    case: tuple[Config, dict[str, float], frozenset[int]],
+) -> None:
+    """SPEC §6 v2, stated directly: for every day R with a report, the target of R+1 is
+    - no higher than it would be without that report (a report never raises the next day's target);
+    and, where the report blames an amount (R after start, T(R-1) > 0):
+    - no higher than the target of R itself;
+    - no higher than the blamed amount less a step, T(R-1) - step_mg, unless start_mg (never gone
+      below) is the higher: T(R+1) <= max(min(start_mg, daily_mg), T(R-1) - step_mg).
+    """
+    config, setting, report_days = case
+    reports = reports_on(*report_days, symptom="nausea")
+    ramp = Ramp(config, reports)
+    start_floor = min(setting["start_mg"], setting["daily_mg"])
+    for reported in sorted(report_days):
+        after = ramp.target(day(reported + 1)).mg
+        without = {date: symptoms for date, symptoms in reports.items() if date != day(reported)}
+        assert after <= Ramp(config, without).target(day(reported + 1)).mg, reported
+        blamed = ramp.target(day(reported - 1)).mg
+        if reported > 0 and blamed > 0:
+            assert after <= ramp.target(day(reported)).mg, reported
+            assert after <= max(start_floor, blamed - setting["step_mg"]), reported

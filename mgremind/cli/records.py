@@ -11,15 +11,25 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from mgremind.cli.arguments import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, _date
 from mgremind.config.paths import state_file
-from mgremind.history import Supply, channel_results, due_unacknowledged, history, supplies, supplies_since
+from mgremind.history import (
+    Supply,
+    channel_results,
+    due_unacknowledged,
+    history,
+    records_begin,
+    supplies,
+    supplies_since,
+)
 from mgremind.model import Config, Reminder, printable
 from mgremind.plan import plan_days, upcoming
 from mgremind.render import (
+    acknowledge_ahead_text,
     clock,
     daemon_line,
     history_json,
     history_table,
     item_text,
+    report_future_text,
     status_text,
     supply_text,
     undo_text,
@@ -38,7 +48,7 @@ class _Records(NamedTuple):
     reports: dict[dt.date, list[str]]
     counts: dict[str, tuple[float, dt.datetime]]
     totals: dict[str, tuple[dt.datetime, dt.date, float]]  # the running stock totals the daemon keeps
-    since: dt.datetime | None = None  # when the records began (None: they have not)
+    since: dt.datetime | None = None  # when the records began (None: they have not; see _records_begin)
 
     def supplies(self, config: Config, now: dt.datetime) -> list[Supply]:
         return supplies(config, self.counts, self.acks, self.reports, now, totals=self.totals)
@@ -58,28 +68,47 @@ def _open_state(config: Config, now: dt.datetime) -> "State":
     return State.open(_state_file(config), now, as_owner=True)
 
 
-def _records(config: Config, now: dt.datetime | None = None, *, days: int = 0, stock: bool = False) -> _Records:
+def _records(
+    config: Config, now: dt.datetime | None = None, *, days: int = 0, stock: bool = False, begin: bool = False
+) -> _Records:
     """The records, read without creating a state database that does not exist yet (see _read)."""
     if not _state_file(config).exists():
         return _Records({}, {}, {}, {})
     now = now or dt.datetime.now(config.zone)
     state = _open_state(config, now)
     try:
-        return _read(config, state, now, days=days, stock=stock)
+        return _read(config, state, now, days=days, stock=stock, begin=begin)
     finally:
         state.close()
 
 
-def _read(config: Config, state: "State", now: dt.datetime, *, days: int = 0, stock: bool = False) -> _Records:
+def _read(
+    config: Config, state: "State", now: dt.datetime, *, days: int = 0, stock: bool = False, begin: bool = False
+) -> _Records:
     """The reports, stock counts and running totals (a few rows each), and the acknowledgements of
     the last `days` days and, with `stock`, of the days the supplies still add up (after the
-    daemon's running totals): ranges of the key, so that a command costs the same after years."""
+    daemon's running totals): ranges of the key, so that a command costs the same after years.
+    `since` is when the state was created, or with `begin` when the records began (_records_begin)."""
     reports, counts, totals = state.reports(), state.stock_counts(), state.stock_totals()
     firsts = [now.astimezone(config.zone).date() - dt.timedelta(days=days - 1)] if days > 0 else []
     if stock and (first := supplies_since(config, counts, totals, now)) is not None:
         firsts.append(first)
     acks = state.acknowledgements_since(min(firsts)) if firsts else {}
-    return _Records(acks, reports, counts, totals, state.created_at)
+    since = state.created_at
+    if begin and firsts:
+        since = _records_begin(config, state, reports, min(firsts))
+    return _Records(acks, reports, counts, totals, since)
+
+
+def _records_begin(config: Config, state: "State", reports: dict[dt.date, list[str]], first: dt.date) -> dt.datetime:
+    """When the records began (history.records_begin), as far as the days from `first` on can
+    tell: a state created before them began before them, whatever it holds. A younger one's
+    acknowledgements were all written since it was created: few, and read whole (a backfilled
+    `taken` may name any day before)."""
+    created = state.created_at
+    if created.astimezone(config.zone).date() < first - dt.timedelta(days=1):  # a lead: the evening before
+        return created
+    return records_begin(config, created, state.acknowledgements(), reports)
 
 
 def _acknowledge(status: str) -> Callable[[Config, argparse.Namespace, dt.datetime], int]:
@@ -104,10 +133,17 @@ def _acknowledge(status: str) -> Callable[[Config, argparse.Namespace, dt.dateti
     return command
 
 
+# A reminder can be marked this long before it is due (SPEC §6 v2): tonight's dinner skipped in
+# the morning, but not a day of next week taken by a slip of the date.
+ACKNOWLEDGE_AHEAD = dt.timedelta(hours=12)
+
+
 def _reminder_to_acknowledge(
     config: Config, wanted: str | None, records: _Records, now: dt.datetime
 ) -> Reminder | None:
-    """The reminder named, or the latest one already due and not yet acknowledged."""
+    """The reminder named (an id, or a meal of today: `dinner`, `dinner+delay`), or the latest one
+    already due and not yet acknowledged; None, said, when there is none or it is not due within
+    ACKNOWLEDGE_AHEAD."""
     if wanted is None:
         due = due_unacknowledged(config, records.acks, records.reports, now)
         if not due:
@@ -117,17 +153,44 @@ def _reminder_to_acknowledge(
     try:
         day = _date(wanted.split("/", 1)[0])
     except argparse.ArgumentTypeError:
-        print(
-            f'mgremind: "{printable(wanted)}" is not a reminder id (DATE/MEAL, e.g. 2026-11-25/breakfast)',
-            file=sys.stderr,
-        )
+        if "/" in wanted:
+            print(f'mgremind: "{printable(wanted)}" is not a reminder id ({_ID_EXAMPLE})', file=sys.stderr)
+            return None
+        found = _meal_of_today(config, wanted, records, now)
+    else:
+        plan = plan_days(config, day, 1, records.reports)[0]
+        found = next((reminder for reminder in plan.reminders if reminder.id == wanted), None)
+        if found is None:
+            ids = ", ".join(reminder.id for reminder in plan.reminders) or "none"
+            print(f'mgremind: no reminder "{printable(wanted)}" in the plan; that day has: {ids}', file=sys.stderr)
+    if found is not None and found.instant - now > ACKNOWLEDGE_AHEAD:
+        print(f"mgremind: {acknowledge_ahead_text(found, ACKNOWLEDGE_AHEAD)}", file=sys.stderr)
         return None
-    plan = plan_days(config, day, 1, records.reports)[0]
-    found = next((reminder for reminder in plan.reminders if reminder.id == wanted), None)
-    if found is None:
-        ids = ", ".join(reminder.id for reminder in plan.reminders) or "none"
-        print(f'mgremind: no reminder "{printable(wanted)}" in the plan; that day has: {ids}', file=sys.stderr)
     return found
+
+
+_ID_EXAMPLE = "DATE/MEAL, e.g. 2026-11-25/breakfast, or a meal of today, e.g. dinner"
+
+
+def _meal_of_today(config: Config, wanted: str, records: _Records, now: dt.datetime) -> Reminder | None:
+    """Today's reminder of the meal `wanted` (SPEC §6 v2): DATE/MEAL, else its delayed form
+    DATE/MEAL+delay; `dinner+delay` names the delayed one alone. Case does not matter."""
+    today = now.astimezone(config.zone).date()
+    reminders = plan_days(config, today, 1, records.reports)[0].reminders
+    name = wanted.strip().casefold()
+    for candidate in (name,) if name.endswith("+delay") else (name, f"{name}+delay"):
+        found = next((r for r in reminders if r.id.split("/", 1)[1].casefold() == candidate), None)
+        if found is not None:
+            return found
+    meals = {meal.name.casefold() for meal in config.meals}
+    ids = ", ".join(reminder.id for reminder in reminders) or "none"
+    if name.removesuffix("+delay") in meals:
+        print(f'mgremind: no reminder "{printable(wanted)}" today ({today}); today has: {ids}', file=sys.stderr)
+    else:
+        print(
+            f'mgremind: "{printable(wanted)}" is not a reminder id ({_ID_EXAMPLE}); today has: {ids}', file=sys.stderr
+        )
+    return None
 
 
 def _back_on_track(config: Config, state: "State", reminder: Reminder) -> None:
@@ -149,7 +212,11 @@ def _back_on_track(config: Config, state: "State", reminder: Reminder) -> None:
 
 
 def _report(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    day = args.date or now.date()
+    today = now.astimezone(config.zone).date()
+    day = args.date or today
+    if day > today:  # SPEC §6 v2: a symptom not yet noticed would lower the ramp from a day to come
+        print(f"mgremind: {report_future_text(day, today)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     state = _open_state(config, now)
     try:
         state.add_report(day, args.symptom, now)
@@ -181,7 +248,7 @@ def _stock(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _history(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
-    records = _records(config, now, days=args.days)
+    records = _records(config, now, days=args.days, begin=True)
     # Years of days hold hundreds of thousands of reminders and statuses, none in a reference
     # cycle: the cyclic collector would walk them again and again as they pile up (a third of
     # `history --days 1000` at 200 reminders a day). Reference counting frees them all the same.

@@ -86,11 +86,17 @@ def check_step_count(supplement: Supplement, magnesium: Magnesium, problems: Pro
 
 
 def warn_about_supplements(supplements: Sequence[Supplement], magnesium: Magnesium, problems: Problems) -> None:
+    oxide_said = False  # a form's note is said once (SPEC §2 v2), at the first supplement of that form
     for supplement in supplements:
         if supplement.is_magnesium and supplement.form is not None and supplement.form.name == "oxide":
-            problems.warn(supplement.key, f"magnesium oxide is {supplement.form.note} (SEED)")
-        if supplement.keep_refrigerated:
-            problems.warn(supplement.key, "liquid magnesium chloride: keep refrigerated (SEED)")
+            if not oxide_said:
+                problems.warn(supplement.key, f"magnesium oxide is {supplement.form.note} (SEED)")
+            oxide_said = True
+        if supplement.keep_refrigerated:  # each liquid: the unit is why it is one (readers._keep_refrigerated)
+            problems.warn(
+                supplement.key,
+                f"liquid magnesium chloride ({supplement.unit}): {reference.LIQUID_CHLORIDE_NOTE} (SEED)",
+            )
     if magnesium.daily_mg is not None and magnesium.daily_mg > reference.SUPPLEMENTAL_MAGNESIUM_UL_MG:
         problems.warn(
             "magnesium.daily_mg",
@@ -103,8 +109,8 @@ def warn_about_supplements(supplements: Sequence[Supplement], magnesium: Magnesi
     if ratio > 0 and not low <= ratio <= high:
         problems.warn(
             "magnesium.calcium_ratio",
-            f"a calcium:magnesium ratio of {ratio:g} is outside "
-            f"{low:g}–{high:g} (traditionally 2:1, often 1:1; {reference.CALCIUM_RATIO_SOURCE})",
+            f"a calcium:magnesium ratio of {ratio:g} is outside {low:g}–{high:g}, the range mgremind warns "
+            f"outside of ({reference.CALCIUM_RATIO_SOURCE})",
         )
     if ratio > 0 and not any(s.is_calcium and not s.is_fixed for s in supplements):
         problems.warn("magnesium.calcium_ratio", 'has no effect: no calcium supplement without "with" to pair')
@@ -112,3 +118,28 @@ def warn_about_supplements(supplements: Sequence[Supplement], magnesium: Magnesi
 
 def _mg(value: float) -> str:
     return f"{value:g}"
+
+
+def warn_about_steps(supplements: Sequence[Supplement], magnesium: Magnesium, problems: Problems) -> None:
+    """SPEC §2 v2: a step of the splitting magnesium larger than daily_mg or max_dose_mg is never
+    taken. With nothing else planned that is an error (plan.plan_problems names it); beside other
+    reminders each day only shows "0 of 300 mg", so `check` says why, once."""
+    daily = magnesium.daily_mg
+    for supplement in supplements:
+        if not (supplement.is_magnesium and supplement.release == "immediate" and not supplement.is_fixed):
+            continue
+        if supplement.mg_per_unit is None or daily is None:
+            return
+        step_mg = supplement.step * supplement.mg_per_unit
+        if round(step_mg * 1000) > round(daily * 1000):
+            limit = f"daily_mg {_mg(daily)} mg"
+        elif round(step_mg * 1000) > round(magnesium.max_dose_mg * 1000):
+            limit = f"max_dose_mg {_mg(magnesium.max_dose_mg)} mg"
+        else:
+            return
+        problems.warn(
+            f"{supplement.key}.step",
+            f"one step of {supplement.name} is {_mg(step_mg)} mg, more than {limit}: it is never taken; "
+            "use a smaller step (e.g. 0.5 of a scored tablet) or unit",
+        )
+        return  # one splitting magnesium (a second is an error of check_supplements)

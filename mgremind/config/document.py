@@ -7,18 +7,18 @@ a value was wrong). The planner's own checks come on top, in `mgremind.loader`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from mgremind import reference
-from mgremind.config.checks import check_meals, check_supplements, warn_about_supplements
+from mgremind.config.checks import check_meals, check_supplements, warn_about_steps, warn_about_supplements
 from mgremind.config.readers import (
     Problems,
     Table,
     peek_phytate_foods,
-    phytate_matcher,
     read_keep_apart,
     read_magnesium,
     read_meal,
@@ -42,7 +42,9 @@ def read_document(
     notify = read_notify(root.table("notify"), base_dir)
     reminders = read_reminders(root.table("reminders"))
     magnesium_table = root.table("magnesium")
-    matcher = phytate_matcher([*reference.PHYTATE_FOODS, *peek_phytate_foods(magnesium_table)])
+    matcher = phytate_matcher(
+        [*reference.PHYTATE_FOODS, *reference.PHYTATE_SYNONYMS, *peek_phytate_foods(magnesium_table)]
+    )
     meals = tuple(read_meal(table, matcher) for table in root.tables("meal"))
     supplements = tuple(read_supplement(table) for table in root.tables("supplement"))
     first_magnesium = next((s for s in supplements if s.is_magnesium), None)
@@ -65,6 +67,7 @@ def read_document(
     check_meals(meals, problems)
     check_supplements(supplements, meals, magnesium, problems)
     warn_about_supplements(supplements, magnesium, problems)
+    warn_about_steps(supplements, magnesium, problems)
     config = Config(
         source,
         timezone,
@@ -79,6 +82,17 @@ def read_document(
         keep_apart,
     )
     return config, problems.errors
+
+
+def phytate_matcher(foods: Iterable[str]) -> re.Pattern[str]:
+    """Matches an entry of `foods` as whole words, case-insensitive, a plural "s"/"es" allowed
+    (SPEC §2.1): "bean" matches "black beans", "pea" not "peach", "oat" not "goat cheese".
+    Spaces and hyphens inside an entry may be written as one, several or none (v2): "whole wheat"
+    matches "whole-wheat", "wholewheat" and "Whole  Wheat"; the ends of an entry stay word ends."""
+    entries = {tuple(part for part in re.split(r"[\s-]+", food.lower()) if part) for food in foods}
+    ordered = sorted((parts for parts in entries if parts), key=lambda parts: (-len("".join(parts)), parts))
+    alternatives = "|".join(r"[\s-]*".join(map(re.escape, parts)) for parts in ordered) or "(?!)"
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?:e?s)?(?!\w)", re.IGNORECASE)
 
 
 def _read_zone(root: Table, timezone: str) -> ZoneInfo:

@@ -27,6 +27,7 @@ from mgremind.model import (
     Reminders,
     Supplement,
     Titration,
+    hours_text,
 )
 
 _SUPPLEMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -187,7 +188,7 @@ def read_supplement(table: Table) -> Supplement:
     release = table.get("release")
     step = table.get("step")
     form = _read_form(table, nutrient)
-    mg_per_unit = _read_strength(table, nutrient, unit, form)
+    mg_per_unit, compound_mg_per_unit = _read_strength(table, nutrient, unit, form)
     doses_per_day = table.get("doses_per_day")
     units_per_dose = table.get("units_per_dose")
     if release != "slow":
@@ -229,6 +230,7 @@ def read_supplement(table: Table) -> Supplement:
         stock_date,
         refill_days,
         keep_refrigerated=_keep_refrigerated(nutrient, form, unit),
+        compound_mg_per_unit=compound_mg_per_unit,
     )
 
 
@@ -239,12 +241,7 @@ def _require_together(table: Table, given: str, missing: str, why: str) -> None:
 
 def _keep_refrigerated(nutrient: str, form: Form | None, unit: str) -> bool:
     """Liquid magnesium chloride must be kept refrigerated (SEED)."""
-    return (
-        nutrient == "magnesium"
-        and form is not None
-        and form.name == "chloride"
-        and unit.lower() in reference.LIQUID_UNITS
-    )
+    return nutrient == "magnesium" and form is not None and form.name == "chloride" and reference.is_liquid_unit(unit)
 
 
 def _read_form(table: Table, nutrient: str) -> Form | None:
@@ -254,6 +251,16 @@ def _read_form(table: Table, nutrient: str) -> Form | None:
     form = reference.find_form(nutrient, form_name)
     if form is None and nutrient in reference.FORMS_BY_NUTRIENT:
         known = sorted(reference.FORMS_BY_NUTRIENT[nutrient])
+        words = re.findall(r"[\w-]+", form_name)
+        named = next((found for word in words if (found := reference.find_form(nutrient, word)) is not None), None)
+        if named is not None:  # "citrate nonahydrate": a hydrate of a known form that the reference does not give
+            known_as = reference.form_text(nutrient, named)
+            table.problems.warn(
+                table.key("form"),
+                f'"{form_name}": mgremind knows {nutrient} {named.name} only as {known_as}, so it adds no notes '
+                "nor converts compound_mg_per_unit; give mg_per_unit (elemental mg, as on the label)",
+            )
+            return None
         table.problems.warn(
             table.key("form"),
             f'"{form_name}" is not a known {nutrient} form, so it adds no notes'
@@ -262,9 +269,11 @@ def _read_form(table: Table, nutrient: str) -> Form | None:
     return form
 
 
-def _read_strength(table: Table, nutrient: str, unit: str, form: Form | None) -> float | None:
-    """Elemental mg per unit: as given, or converted from the compound's mg by the form."""
+def _read_strength(table: Table, nutrient: str, unit: str, form: Form | None) -> tuple[float | None, float | None]:
+    """Elemental mg per unit: as given, or converted from the compound's mg by the form; and the
+    compound's mg when that is what the plan gives (`check` shows both)."""
     mg_per_unit: float | None = table.get("mg_per_unit")
+    converted: float | None = None
     if table.has("compound_mg_per_unit"):
         compound = table.get("compound_mg_per_unit")
         if table.has("mg_per_unit"):
@@ -278,12 +287,13 @@ def _read_strength(table: Table, nutrient: str, unit: str, form: Form | None) ->
             )
         elif compound is not None:
             mg_per_unit = round(compound * form.elemental_fraction, 3)
+            converted = compound
     mineral = nutrient in reference.FORMS_BY_NUTRIENT
     if mineral and mg_per_unit is None and not table.has("mg_per_unit") and not table.has("compound_mg_per_unit"):
         table.problems.error(
             table.key("mg_per_unit"), f"is required for {nutrient} (elemental mg per {unit}, as on the label)"
         )
-    return mg_per_unit
+    return mg_per_unit, converted
 
 
 def read_notify(table: Table, base_dir: Path) -> Notify:
@@ -369,9 +379,29 @@ def read_keep_apart(table: Table, meals: Sequence[Meal], supplements: Sequence[S
         table.problems.error(
             table.key("remind"), f'"{supplement}" is a supplement of this plan: it has reminders already'
         )
+    if interval is None and name != "?":
+        _warn_unknown_medicine(table, name)
     table.finish()
     source = _interval_source(table, interval)
     return KeepApart(name, times, with_meals, supplement, days, before, after, remind, source, table.path)
+
+
+def _warn_unknown_medicine(table: Table, name: str) -> None:
+    """SPEC §7 v2: a name that matches nothing is never silent, unless the user set both sides."""
+    defaulted = [side for side in ("before", "after") if not table.has(side)]
+    if not defaulted:
+        return
+    hours = hours_text(dt.timedelta(hours=reference.DEFAULT_INTERVAL_HOURS))
+    kept = f"{hours} before and after" if len(defaulted) == 2 else f"{hours} {defaulted[0]} it (the default)"
+    fix = f"set {'/'.join(defaulted)} from its leaflet"
+    unknown = "not in mgremind's table"
+    group = reference.class_members(name)
+    if group is not None:  # "quinolone": its members' windows differ, so none of them is assumed
+        members = group[1]
+        listed = " and ".join([", ".join(members[:-1]), members[-1]] if len(members) > 1 else members)
+        unknown = f"a class, not one medicine (mgremind's table has {listed}, each with its own window)"
+        fix = "name the medicine, or " + fix
+    table.problems.warn(table.key("name"), f"{name}: {unknown}; keeping magnesium {kept} — {fix}")
 
 
 def _check_medicine_supplement(table: Table, supplement: str, supplements: Sequence[Supplement]) -> None:
@@ -392,7 +422,7 @@ def _interval_source(table: Table, interval: reference.Interval | None) -> str:
         return "configured"
     if interval is not None:
         one_side = " (one side configured)" if table.has("before") or table.has("after") else ""
-        return f"{interval.source}: {interval.label}{one_side}"
+        return f"{interval.cited}{one_side}"
     return reference.DEFAULT_INTERVAL_SOURCE
 
 

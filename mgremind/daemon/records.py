@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import NamedTuple, TypeVar
 
-from mgremind.model import StateError
+from mgremind.model import StateError, format_duration
 from mgremind.state import Delivery, State
 
 log = logging.getLogger("mgremind")
@@ -190,10 +190,7 @@ class Records:
         if self._since is None:
             return
         waited = self._now() - self._since
-        log.info(
-            "the state is written again: the records that waited %s are in it",
-            str(dt.timedelta(seconds=int(waited.total_seconds()))),
-        )
+        log.info("the state is written again: the records that waited %s are in it", format_duration(waited) or "0s")
         self._since = None
         self._outcomes.clear()
         self._deliveries.clear()
