@@ -477,12 +477,22 @@ def unrecorded(body: str) -> str:
     return body + "\n(mgremind cannot write its records just now: this message may come again.)"
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 reminder", "2 reminders", "0 days": a count and its noun, plural when it is not 1."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def export_text(reminders: int, days: int, path: object) -> str:
+    """What `export --ics` says it wrote."""
+    return f"wrote {counted(reminders, 'reminder')} of {counted(days, 'day')} to {path}"
+
+
 def escalation_text(title: str, streak: Sequence[Reminder]) -> tuple[str, str]:
     """The caregivers' message: how many doses were missed in a row, and which."""
     body = "Not taken nor skipped:\n" + "\n".join(
         f"{r.meal} at {clock(r.at)} on {r.at.strftime('%a %Y-%m-%d')}" for r in streak
     )
-    return f"{title}: {len(streak)} dose{'' if len(streak) == 1 else 's'} missed", body
+    return f"{title}: {counted(len(streak), 'dose')} missed", body
 
 
 def daemon_status(upcoming: Reminder | None, reload_failed: bool = False, trouble: str = "") -> str:

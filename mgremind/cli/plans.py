@@ -13,6 +13,7 @@ from mgremind.model import Config, Problem, printable
 from mgremind.plan import plan_days, upcoming
 from mgremind.render import (
     check_summary,
+    export_text,
     plan_json,
     plan_table,
     supply_text,
@@ -89,5 +90,5 @@ def _export(config: Config, args: argparse.Namespace, now: dt.datetime) -> int:
         return EXIT_FAILURE
     if str(args.ics) != "-":
         count = sum(len(day.reminders) for day in days)
-        print(f"wrote {count} reminders of {len(days)} days to {args.ics}")
+        print(export_text(count, len(days), args.ics))
     return EXIT_OK
