@@ -176,12 +176,6 @@ class KeepApart(NamedTuple):
             self.name, self.name, "medicine", None, "dose", None, "immediate", 1.0, 1, 1.0, (), 1.0, self.key
         )
 
-    @property
-    def spacing(self) -> str:
-        """ "keep 4 h apart", "keep 6 h before and 2 h after"."""
-        before, after = hours_text(self.before), hours_text(self.after)
-        return f"keep {before} apart" if before == after else f"keep {before} before and {after} after"
-
 
 class Titration(NamedTuple):
     start: dt.date
