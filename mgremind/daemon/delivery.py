@@ -130,6 +130,19 @@ class Delivery:
             running = self._running
         return running + self._sends.wait_idle(max(deadline - time.monotonic(), 0))
 
+    def warm(self) -> None:
+        """Makes, once after the start, what every delivery reads: the day plans around today and
+        the supplies left (the state's pages for them read in), so that the first reminder after a
+        start is not the slow one."""
+        config = self._current.get().config
+        reports = self._records.read(State.reports) or {}
+        plans = self._plans.of(config, reports)
+        now = self._now()
+        today = now.astimezone(config.zone).date()
+        for offset in range(-1, 8):
+            plans(today + dt.timedelta(days=offset))
+        self._records.read(lambda state: current_supplies(state, config, reports, now, plans))
+
     def close_missed(self, reminder_id: str, due: dt.datetime, now: dt.datetime) -> None:
         """Records a reminder that was never sent, as it is now too late to be."""
         log.warning("missed %s (due %s, more than catch_up ago)", reminder_id, due.isoformat())

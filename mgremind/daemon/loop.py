@@ -145,7 +145,7 @@ class Daemon:
         self._notifier.ready(self.status())
         # After READY=1, in a worker: the first time after an upgrade or a new count it plans every
         # day since the count (about 2 s for 3 years at 200 reminders a day), once.
-        self.jobs.call_at(STOCK_TOTALS, self._now(), self.schedule.keep_stock_totals)
+        self.jobs.call_at(STOCK_TOTALS, self._now(), self._after_start)
         try:
             while True:
                 due = self.jobs.next_due()
@@ -177,6 +177,11 @@ class Daemon:
             self._published = note
             self._publish(note)
         return daemon_status(upcoming, reload_failed, note) if reload_failed or note else text
+
+    def _after_start(self) -> None:
+        """In a worker, after READY=1: the running stock totals, then what every delivery reads."""
+        self.schedule.keep_stock_totals()
+        self.delivery.warm()
 
     def _flush_later(self) -> None:
         """While the state cannot be written: try again every FLUSH_EVERY (and with each record)."""
