@@ -36,10 +36,10 @@ UNRECORDED = "(mgremind cannot write its records just now: this message may come
 STEP = dt.timedelta(seconds=1)
 
 
-def meals(count: int) -> dict[str, dt.datetime]:
-    """`count` meals STEP apart, the first LEAD from now."""
+def meals(count: int, step: dt.timedelta = STEP) -> dict[str, dt.datetime]:
+    """`count` meals `step` apart, the first LEAD from now."""
     first = ahead(LEAD)
-    return {f"m{number}": first + number * STEP for number in range(count)}
+    return {f"m{number}": first + number * step for number in range(count)}
 
 
 def by_title(messages: list[Received]) -> dict[str, Received]:
@@ -171,7 +171,7 @@ def test_a_state_that_cannot_be_written_loses_no_reminder(
     json_receiver: JsonReceiver,
     full_disk: FullDisk,
 ) -> None:
-    plan = meals(6)
+    plan = meals(6, step=2 * STEP)  # room to look at the daemon while the disk is full
     names, dues = list(plan), list(plan.values())
     config = write_plan([json_receiver.url()], plan)
     notify = NotifySocket(config.parent / "notify.sock")
@@ -206,8 +206,10 @@ def test_a_state_that_cannot_be_written_loses_no_reminder(
         notify.close()
     arrived = by_title(json_receiver.messages())
     assert sorted(arrived) == sorted(f"Magnesium: {name}" for name in names)  # each once, none lost
-    for name in names[3:]:
-        assert not arrived[f"Magnesium: {name}"].body.endswith(UNRECORDED)
+    # The reminders sent while the disk was full say so (m1 and m2 at least, more on a slow machine);
+    # the first record after it was freed brings the waiting ones in, and no later reminder says it.
+    noted = [name for name in names if arrived[f"Magnesium: {name}"].body.endswith(UNRECORDED)]
+    assert noted == names[1 : 1 + len(noted)] and len(noted) >= 2 and names[-1] not in noted, noted
     # And every one is in the state: the records that waited were written once it could be.
     assert reminder_rows(state_dir) == {reminder_id(name, due): ("delivered", 0) for name, due in plan.items()}
 
