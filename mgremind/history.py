@@ -252,12 +252,13 @@ def supplies(
         ramp = Ramp(config, reports)
         plans = functools.partial(plan_day, config, ramp=ramp)
     today = now.astimezone(config.zone).date()
-    week = [plans(today + dt.timedelta(days=offset)) for offset in range(7)]
+    week: list[DayPlan] = []  # planned once, for the first counted supplement: none when nothing is
     found = []
     for supplement in config.supplements:
         start = _start(config, supplement, counts, totals or {}, settled_day(config, now))
         if start is None:
             continue
+        week = week or [plans(today + dt.timedelta(days=offset)) for offset in range(7)]
         reminders = (reminder for day in _days(start.first, today) for reminder in plans(day).reminders)
         used = _use(supplement, reminders, start, acks, now=now)
         per_day = sum(_units_of(supplement, r) for plan in week for r in plan.reminders) / len(week)

@@ -27,9 +27,9 @@ import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple, TypeAlias
+from typing import NamedTuple, TypeAlias, TypeVar
 
 from mgremind.model import StateError
 
@@ -174,6 +174,7 @@ class StockCount(NamedTuple):
 
 # What a command records, and `undo` takes back.
 Record: TypeAlias = Acknowledgement | Report | StockCount
+R = TypeVar("R", Report, StockCount)  # what `undo` takes back by its number
 
 
 class ChannelResult(NamedTuple):
@@ -667,23 +668,21 @@ class TakeBack:
 
     def report(self, report_id: int) -> Report | None:
         """Deletes the report of that id; returns it, or None when there is none."""
-        with self._access(transaction=True) as db:
-            row = db.execute("SELECT id, date, symptom, recorded_at FROM report WHERE id = ?", (report_id,)).fetchone()
-            if row is None:
-                return None
-            report = _report(row)
-            _delete(db, report)
-            return report
+        return self._by_id("SELECT id, date, symptom, recorded_at FROM report WHERE id = ?", report_id, _report)
 
     def stock_count(self, count_id: int) -> StockCount | None:
         """Deletes the stock count of that id; returns it, or None when there is none."""
+        return self._by_id("SELECT id, supplement, units, at FROM stock_count WHERE id = ?", count_id, _stock_count)
+
+    def _by_id(self, query: str, record_id: int, read: Callable[[tuple[object, ...]], R]) -> R | None:
+        """Deletes the record that `query` finds by `record_id`; returns it (made by `read`), or None."""
         with self._access(transaction=True) as db:
-            row = db.execute("SELECT id, supplement, units, at FROM stock_count WHERE id = ?", (count_id,)).fetchone()
+            row = db.execute(query, (record_id,)).fetchone()
             if row is None:
                 return None
-            count = _stock_count(row)
-            _delete(db, count)
-            return count
+            record = read(row)
+            _delete(db, record)
+            return record
 
 
 def _latest(db: sqlite3.Connection, count: int) -> list[Record]:

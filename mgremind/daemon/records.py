@@ -190,7 +190,7 @@ class Records:
         if self._since is None:
             return
         waited = self._now() - self._since
-        log.info("the state is written again: the records that waited %s are in it", format_duration(waited) or "0s")
+        log.info("the state is written again: the records that waited %s are in it", format_duration(waited))
         self._since = None
         self._outcomes.clear()
         self._deliveries.clear()
